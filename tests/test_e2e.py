@@ -1,0 +1,69 @@
+"""The real caucasus-reader command in a real terminal (tmux)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import command, need_tool
+
+pytestmark = pytest.mark.e2e
+
+
+class Tmux:
+    def __init__(self, tmux: str):
+        self.tmux = tmux
+        self.socket = f"cr-test-{uuid.uuid4().hex[:8]}"
+        self.session = "reader"
+
+    def run(self, *args: str, check=True) -> subprocess.CompletedProcess:
+        return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True,
+                              check=check, timeout=30)
+
+    def start(self, shell_command: str) -> None:
+        # COLUMNS/LINES inherited from the test runner would override the pane's real size.
+        self.run("new-session", "-d", "-s", self.session, "-x", "120", "-y", "32",
+                 f"env -u COLUMNS -u LINES {shell_command}")
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session, check=False).stdout
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+
+    def alive(self) -> bool:
+        return self.run("has-session", "-t", self.session, check=False).returncode == 0
+
+    def kill(self) -> None:
+        self.run("kill-server", check=False)
+
+
+@pytest.fixture
+def tmux():
+    t = Tmux(need_tool("tmux"))
+    yield t
+    t.kill()
+
+
+def test_the_reader_starts_lists_the_seed_story_and_quits(tmux, tmp_path):
+    config = tmp_path / "feeds.yaml"
+    data = tmp_path / "data"
+    tmux.start(f"'{command()}' --config '{config}' --data-dir '{data}'; sleep 30")
+    screen = tmux.wait_for("Azerbaijan Cancels Russian Events Amid Rising Tensions")
+    assert "1 stories · 2 articles · 2 unread" in screen
+    assert "Quit" in screen  # the footer shows the keys
+    tmux.run("send-keys", "-t", tmux.session, "q")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and "Azerbaijan Cancels" in tmux.screen():
+        time.sleep(0.2)
+    assert "Azerbaijan Cancels" not in tmux.screen(), "the reader did not quit on q"
+    assert config.exists() and (data / "index.json").exists()

@@ -1,0 +1,190 @@
+"""The command line: ``caucasus-reader [--config PATH] [--data-dir PATH] [COMMAND]``.
+
+This is the scripting interface (cron jobs and scripts depend on the command
+names and JSON shapes: add, never rename). It is a thin layer over the core;
+Textual is imported only when the reader itself starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import orjson
+
+from . import __version__, paths
+from .errors import ReaderError
+from .text import terminal_safe
+
+PROG = "caucasus-reader"
+
+
+def _global_options(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument(
+        "--config", metavar="PATH", default=default,
+        help=f"feeds.yaml to use (default: ${paths.CONFIG_ENV}, else ~/.config/caucasus-reader/feeds.yaml)",
+    )
+    parser.add_argument(
+        "--data-dir", metavar="PATH", default=default,
+        help=f"folder holding the archive (default: ${paths.DATA_ENV}, else ~/.local/share/caucasus-reader)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "A terminal news reader for the South Caucasus. Without a command it "
+            "starts the reader; the commands below serve scripts and cron jobs."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _global_options(parser, None)
+    # The global options are accepted after the command too; SUPPRESS keeps a
+    # value given before the command from being reset by the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    stories = commands.add_parser(
+        "stories", parents=[common], help="list stories and their articles",
+        description="List stories, newest activity first, with their articles.",
+    )
+    stories.add_argument("--json", action="store_true", help="print JSON for scripts")
+    stories.add_argument("--unread", action="store_true", help="only stories with unread articles")
+
+    imp = commands.add_parser(
+        "import-opml", parents=[common], help="add the feeds of an OPML file to feeds.yaml",
+        description=(
+            "Add the feeds listed in an OPML file (from newsboat, or any reader) to "
+            "feeds.yaml. Feeds already listed are left as they are; comments are kept."
+        ),
+    )
+    imp.add_argument("file", metavar="FILE", help="the OPML file, or - for standard input")
+
+    exp = commands.add_parser(
+        "export-opml", parents=[common], help="print the feeds of feeds.yaml as OPML",
+        description="Write the feeds of feeds.yaml as OPML, readable by newsboat and other readers.",
+    )
+    exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    return parser
+
+
+def _write(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def cmd_stories(args) -> int:
+    from .workspace import open_workspace
+
+    workspace = open_workspace(args.config, args.data_dir)
+    _tell(workspace.notices)
+    store = workspace.store
+    if args.json:
+        stories = store.stories_json()
+        if args.unread:
+            stories = [s for s in stories if any(not a["read"] for a in s["articles"])]
+        _write(orjson.dumps(stories, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    rows = store.story_rows()
+    if args.unread:
+        rows = [r for r in rows if r.unread]
+    out = []
+    for row in rows:
+        marks = ("★" if row.starred else " ") + ("●" if row.unread else " ")
+        title = terminal_safe(row.title, one_line=True)
+        detail = (
+            f"{row.size} article{'s' if row.size != 1 else ''}, "
+            f"{len(row.outlets)} outlet{'s' if len(row.outlets) != 1 else ''}, {row.unread} unread"
+        )
+        seed = "  [seed]" if row.seed else ""
+        out.append(f"{marks} {row.latest[:10]:10}  {title}  ({detail}){seed}  {row.id}")
+    if not out:
+        out.append("no stories yet: run `caucasus-reader refresh` once feeds are set up")
+    _write(("\n".join(out) + "\n").encode("utf-8"))
+    return 0
+
+
+def cmd_import_opml(args) -> int:
+    from .opml import OpmlError, add_feeds_to_config, parse_opml
+    from .workspace import open_config
+
+    config, notices = open_config(args.config)
+    _tell(notices)
+    source = "standard input" if args.file == "-" else args.file
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise OpmlError(f"{args.file}: cannot read it: {exc.strerror or exc}") from None
+    feeds, skipped = parse_opml(data, source)
+    _tell(skipped)
+    added = add_feeds_to_config(config, feeds)
+    for feed in added:
+        print(f"added {feed.url}" + (f" ({terminal_safe(feed.name, one_line=True)})" if feed.name else ""))
+    print(
+        f"{len(added)} feed{'s' if len(added) != 1 else ''} added to {config.path}; "
+        f"{len(feeds) - len(added)} already listed; {len(skipped)} skipped"
+    )
+    return 0
+
+
+def cmd_export_opml(args) -> int:
+    from .opml import export_opml
+    from .storage import atomic_write_bytes
+    from .workspace import open_config
+
+    config, notices = open_config(args.config)
+    _tell(notices)
+    data = export_opml(config)
+    if args.output:
+        atomic_write_bytes(Path(args.output), data)
+        print(f"wrote {len(config.feeds)} feeds to {args.output}", file=sys.stderr)
+    else:
+        _write(data)
+    return 0
+
+
+def cmd_reader(args) -> int:
+    from .workspace import open_workspace
+
+    workspace = open_workspace(args.config, args.data_dir)
+    from .ui.app import run_reader  # Textual loads only here
+
+    return run_reader(workspace)
+
+
+def _tell(lines) -> None:
+    for line in lines:
+        print(f"{PROG}: {terminal_safe(line)}", file=sys.stderr)
+
+
+COMMANDS = {
+    None: cmd_reader,
+    "stories": cmd_stories,
+    "import-opml": cmd_import_opml,
+    "export-opml": cmd_export_opml,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ReaderError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"{PROG}: error: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (| head): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""The archive: articles, stories, their texts and versions, and the user's marks.
+
+One data folder holds several TinyDB files, split by how often they are read
+and written, so that what the story list needs loads without article texts and
+a keypress rewrites nothing large:
+
+``index.json``      hot: per article what the lists show (title, outlet, date,
+                    story, version count, which body shard) and the stories.
+``catalog.json``    warm: per article what refresh and the reading pane need
+                    (identity key, feed address, extraction method...).
+``bodies/NNNNNN.json`` cold: texts and every version, in shards of a few MB,
+                    filled in order, so new articles rewrite one small file.
+``marks.json`` + ``marks.log``  read and starred marks (see :mod:`tui.marks`).
+
+Every write happens under the data folder's lock, starts from what is on disk
+(another process may have written since) and ends with atomic renames, bodies
+first and the index last, so a reader never sees an article whose text is
+missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+from .marks import MarkJournal
+from .storage import DataLock, ReaderDB, gc_paused, remove_stale_temp_files
+
+SCHEMA = 1
+SHARD_BYTES = 4 * 1024 * 1024
+_SHARD_NAME = re.compile(r"^(\d{6})\.json$")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def make_id(key: str, salt: int = 0) -> str:
+    """A short, stable id for an identity key (an article's URL, a story's founder)."""
+    data = key if not salt else f"{key}#{salt}"
+    return hashlib.blake2b(data.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.blake2b(f"{title}\n{text}".encode("utf-8"), digest_size=10).hexdigest()
+
+
+@dataclass
+class NewArticle:
+    """An article on its way into the archive.
+
+    ``key`` is its identity: the canonical link when there is one, else the
+    feed's GUID; the same key from two feeds is one article.
+    """
+
+    key: str
+    title: str
+    feed: str
+    text: str = ""
+    url: str | None = None
+    feed_url: str | None = None
+    published: str | None = None
+    seed: bool = False
+    method: str = "feed"
+    kept: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StoryRow:
+    """One line of the story list."""
+
+    id: str
+    title: str
+    article_ids: list[str]
+    outlets: list[str]
+    unread: int
+    starred: bool
+    latest: str
+    seed: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.article_ids)
+
+
+def _latest(docs: list[dict[str, Any]]) -> str:
+    """A story's latest activity: its newest publication date, or when it was
+    added if none of its articles is dated (an undated article found today
+    does not make a year-old story new)."""
+    dated = [d["date"] for d in docs if d["dated"]]
+    return max(dated) if dated else max(d["date"] for d in docs)
+
+
+class Store:
+    """The archive in one data folder. Safe to share with other processes."""
+
+    def __init__(self, data_dir: Path):
+        self.dir = Path(data_dir)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            (self.dir / "bodies").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data folder {self.dir}: {exc.strerror or exc}") from exc
+        self.lock = DataLock(self.dir / ".lock")
+        self.index = ReaderDB(self.dir / "index.json", kind="index", schema=SCHEMA)
+        self.catalog = ReaderDB(self.dir / "catalog.json", kind="catalog", schema=SCHEMA)
+        self.marks = MarkJournal(self.dir)
+        self._shards: dict[int, ReaderDB] = {}
+        self._txn_owner: int | None = None  # the thread inside writing(), if any
+        self._articles = self.index.table("articles")
+        self._stories = self.index.table("stories")
+        self._details = self.catalog.table("articles")
+        with self.lock:
+            remove_stale_temp_files(self.dir)
+            remove_stale_temp_files(self.dir / "bodies")
+        # Fail now, with the file named, if anything is damaged or too new.
+        self._articles.raw()
+        self.marks.sync()
+
+    def close(self) -> None:
+        """Fold a long marks journal into its file; nothing else is pending."""
+        try:
+            with self.lock:
+                self.marks.sync()
+                if self.marks.needs_fold():
+                    self.marks.fold()
+        except StoreError:
+            pass  # the marks stay safe in the journal; folding can wait
+
+    # -- transactions ------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Group changes into one locked, all-or-nothing pass over the files."""
+        with self.lock:
+            if self._txn_owner is not None:  # nested: the outer pass commits
+                yield
+                return
+            self._txn_owner = threading.get_ident()
+            try:
+                for f in self._files():
+                    f.hold()  # re-reads whatever another process changed
+                yield
+                # Bodies first, index last: a reader sees an article only once its text is on disk.
+                for f in self._files():
+                    f.commit()
+            except BaseException:
+                for f in self._files():
+                    f.forget()
+                raise
+            finally:
+                self._txn_owner = None
+
+    def _files(self):
+        return [self._shards[n].file for n in sorted(self._shards)] + [
+            self.catalog.file,
+            self.index.file,
+        ]
+
+    # -- bodies --------------------------------------------------------------
+    def _shard(self, number: int) -> ReaderDB:
+        db = self._shards.get(number)
+        if db is None:
+            db = ReaderDB(self.dir / "bodies" / f"{number:06d}.json", kind="bodies", schema=SCHEMA)
+            if self._txn_owner == threading.get_ident():
+                db.file.hold()
+            self._shards[number] = db
+        return db
+
+    def _open_shard_number(self) -> int:
+        numbers = [
+            int(m.group(1))
+            for p in (self.dir / "bodies").iterdir()
+            if (m := _SHARD_NAME.match(p.name))
+        ]
+        if not numbers:
+            return 1
+        last = max(numbers)
+        size = (self.dir / "bodies" / f"{last:06d}.json").stat().st_size
+        return last + 1 if size >= SHARD_BYTES else last
+
+    def versions(self, article_id: str) -> list[dict[str, Any]]:
+        """Every stored version of an article, oldest first: {at, hash, title, text}."""
+        hot = self._articles.raw().get(article_id)
+        if hot is None:
+            raise KeyError(article_id)
+        doc = self._shard(hot["shard"]).table("bodies").raw().get(article_id)
+        return list(doc["versions"]) if doc else []
+
+    def text(self, article_id: str) -> str:
+        versions = self.versions(article_id)
+        return versions[-1]["text"] if versions else ""
+
+    # -- adding ------------------------------------------------------------------
+    def _free_id(self, key: str) -> tuple[str, bool]:
+        """The id for ``key`` and whether the archive already has that article."""
+        details = self._details.raw()
+        salt = 0
+        while True:
+            article_id = make_id(key, salt)
+            known = details.get(article_id)
+            if known is None:
+                return article_id, False
+            if known.get("key") == key:
+                return article_id, True
+            salt += 1  # a different key with the same short hash
+
+    def add_articles(self, items: Iterable[NewArticle], story: str | None = None) -> list[str]:
+        """Store the articles the archive does not have yet; return their ids.
+
+        Each starts its own story unless ``story`` names one to join (or, for a
+        new id, to create with that id).
+        """
+        added: list[str] = []
+        with self.writing():
+            hot_docs: dict[str, dict] = {}
+            detail_docs: dict[str, dict] = {}
+            story_docs: dict[str, dict] = {}
+            bodies: dict[int, dict[str, dict]] = {}
+            shard_number = self._open_shard_number()
+            shard_fill = 0
+            stories = self._stories.raw()
+            now = utc_now()
+            for item in items:
+                article_id, known = self._free_id(item.key)
+                if known or article_id in hot_docs:
+                    continue
+                story_id = story or make_id("story:" + article_id)
+                if story_id not in stories and story_id not in story_docs:
+                    story_docs[story_id] = {"lead": article_id}
+                version = {
+                    "at": now,
+                    "hash": content_hash(item.title, item.text),
+                    "title": item.title,
+                    "text": item.text,
+                }
+                shard_fill += len(item.text) + len(item.title) + 100
+                if shard_fill > SHARD_BYTES and bodies.get(shard_number):
+                    shard_number += 1
+                    shard_fill = 0
+                bodies.setdefault(shard_number, {})[article_id] = {"versions": [version]}
+                hot_docs[article_id] = {
+                    "title": item.title,
+                    "feed": item.feed,
+                    # The list's date: publication, or when first seen for undated items.
+                    "date": item.published or now,
+                    "dated": bool(item.published),
+                    "story": story_id,
+                    "seed": item.seed,
+                    "versions": 1,
+                    "shard": shard_number,
+                }
+                detail_docs[article_id] = {
+                    "key": item.key,
+                    "url": item.url,
+                    "feed_url": item.feed_url,
+                    "added": now,
+                    "method": item.method,
+                    "kept": list(item.kept),
+                }
+                added.append(article_id)
+            for number, docs in bodies.items():
+                self._shard(number).table("bodies").put_many(docs)
+            self._details.put_many(detail_docs)
+            self._stories.put_many(story_docs)
+            self._articles.put_many(hot_docs)
+        return added
+
+    # -- marks -----------------------------------------------------------------
+    def set_mark(self, kind: str, article_ids: Iterable[str], value: bool = True) -> None:
+        """Mark articles read/unread or starred/unstarred, persisted before returning."""
+        ids = list(dict.fromkeys(article_ids))
+        known = self._articles.raw()
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise KeyError(f"no article with id {unknown[0]}")
+        with self.lock:
+            self.marks.set(kind, ids, value)
+
+    def is_marked(self, kind: str, article_id: str) -> bool:
+        self.marks.sync()
+        return article_id in self.marks.sets[kind]
+
+    # -- reading -----------------------------------------------------------------
+    def has_article(self, article_id: str) -> bool:
+        return article_id in self._articles.raw()
+
+    def article_count(self) -> int:
+        return len(self._articles.raw())
+
+    def article(self, article_id: str) -> dict[str, Any]:
+        """An article's list fields and details, without its text."""
+        hot = self._articles.raw().get(article_id)
+        if hot is None:
+            raise KeyError(article_id)
+        return {"id": article_id, **hot, **self._details.raw().get(article_id, {})}
+
+    def story_rows(self) -> list[StoryRow]:
+        """The story list, newest activity first. Reads no article text.
+
+        This runs on every start over the whole archive, so the common case (a
+        story of one article) takes a short path.
+        """
+        self.marks.sync()
+        read = self.marks.sets["read"]
+        starred = self.marks.sets["star"]
+        stories = self._stories.raw()
+        articles = self._articles.raw()
+        with gc_paused():  # tens of thousands of new objects, none of them cyclic
+            members: dict[str, list[str]] = {}
+            for article_id, doc in articles.items():
+                ids = members.get(doc["story"])
+                if ids is None:
+                    members[doc["story"]] = [article_id]
+                else:
+                    ids.append(article_id)
+            rows = []
+            for story_id, ids in members.items():
+                lead = stories.get(story_id, {}).get("lead")
+                if len(ids) == 1:
+                    doc = articles[ids[0]]
+                    rows.append(StoryRow(
+                        story_id, articles[lead]["title"] if lead in articles else doc["title"], ids,
+                        [doc["feed"]], 0 if ids[0] in read else 1, ids[0] in starred,
+                        doc["date"], doc["seed"],
+                    ))
+                    continue
+                ids.sort(key=lambda i: articles[i]["date"])
+                docs = [articles[i] for i in ids]
+                rows.append(StoryRow(
+                    story_id,
+                    articles[lead]["title"] if lead in articles else docs[0]["title"],
+                    ids,
+                    sorted({d["feed"] for d in docs}),
+                    sum(1 for i in ids if i not in read),
+                    any(i in starred for i in ids),
+                    _latest(docs),
+                    any(d["seed"] for d in docs),
+                ))
+            rows.sort(key=lambda r: r.latest, reverse=True)
+        return rows
+
+    def stories_json(self) -> list[dict[str, Any]]:
+        """The public shape printed by ``caucasus-reader stories --json``."""
+        articles = self._articles.raw()
+        details = self._details.raw()
+        read = self.marks.sets["read"]
+        starred = self.marks.sets["star"]
+        out = []
+        for row in self.story_rows():
+            out.append(
+                {
+                    "id": row.id,
+                    "title": row.title,
+                    "updated": row.latest,
+                    "articles": [
+                        {
+                            "id": i,
+                            "url": details.get(i, {}).get("url"),
+                            "title": articles[i]["title"],
+                            "feed": articles[i]["feed"],
+                            "seed": articles[i]["seed"],
+                            "published": articles[i]["date"] if articles[i]["dated"] else None,
+                            "read": i in read,
+                            "starred": i in starred,
+                            "versions": articles[i]["versions"],
+                        }
+                        for i in row.article_ids
+                    ],
+                }
+            )
+        return out

@@ -1,0 +1,1 @@
+"""The Textual application: a thin layer over the core in ``tui/``."""
