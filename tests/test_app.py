@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
+from tui.store import Store
 from tui.ui.app import ReaderApp
-from tui.workspace import open_workspace
+from tui.ui.story_list import StoryList
+from tui.workspace import Workspace, open_workspace
 
 from conftest import article
 
@@ -18,60 +18,94 @@ def make_workspace(tmp_path, config_file, extra=()):
     return workspace
 
 
-async def loaded(pilot) -> DataTable:
+async def loaded(pilot) -> StoryList:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    return pilot.app.screen.query_one(DataTable)
+    return pilot.app.screen.query_one(StoryList)
+
+
+def screen_lines(story_list: StoryList) -> list[str]:
+    return [story_list.render_line(y).text for y in range(story_list.size.height)]
 
 
 async def test_the_story_list_shows_the_archive_and_moves_with_the_keys(tmp_path, config_file):
-    workspace = make_workspace(tmp_path, config_file, [article(n) for n in range(5)])
+    workspace = make_workspace(tmp_path, config_file, [article(n) for n in range(40)])
     app = ReaderApp(workspace)
-    async with app.run_test(size=(120, 30)) as pilot:
-        table = await loaded(pilot)
+    async with app.run_test(size=(120, 20)) as pilot:
+        stories = await loaded(pilot)
         expected = workspace.store.story_rows()
-        assert table.row_count == len(expected) == 6
-        keys = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
-        assert keys == [r.id for r in expected]
-        seed_row = keys.index(next(r.id for r in expected if r.seed))
-        assert table.get_row_at(seed_row)[1].plain == "Azerbaijan Cancels Russian Events Amid Rising Tensions"
-        assert "◆" in table.get_row_at(seed_row)[0].plain
-        assert table.cursor_row == 0
+        assert [r.id for r in stories.rows] == [r.id for r in expected] and len(expected) == 41
+        lines = screen_lines(stories)
+        assert lines[0].startswith(" ◆  Azerbaijan Cancels")  # the seed story is the newest (29 June)
+        assert lines[1].startswith("    Test article 27 about Tbilisi")  # 28 June, unread
+        header = app.screen.query_one("#columns").render().plain
+        assert header.startswith("    Story") and header.rstrip().endswith("Latest")
+        assert header.index("Latest") == lines[0].index("2025-06-29")  # columns line up
+        assert str(app.screen.query_one("#status").render()) == "41 stories · 42 articles · 42 unread"
+        assert stories.cursor == 0 and stories.has_focus
         await pilot.press("j", "j")
-        assert table.cursor_row == 2
+        assert stories.cursor == 2
         await pilot.press("k")
-        assert table.cursor_row == 1
+        assert stories.cursor == 1
         await pilot.press("G")
-        assert table.cursor_row == 5
+        assert stories.cursor == 40 and stories.scroll_offset.y > 0  # the list followed the cursor
+        assert "about Tbilisi" in screen_lines(stories)[-1] or "Azerbaijan" in "".join(screen_lines(stories))
         await pilot.press("g")
-        assert table.cursor_row == 0
-        await pilot.press("down")
-        assert table.cursor_row == 1
+        assert stories.cursor == 0 and stories.scroll_offset.y == 0
+        await pilot.press("down", "pagedown")
+        assert stories.cursor > 10
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_the_seed_story_is_marked_and_titles_fit_the_width(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file)
+    app = ReaderApp(workspace)
+    async with app.run_test(size=(120, 12)) as pilot:
+        stories = await loaded(pilot)
+        [line] = [l for l in screen_lines(stories) if l.strip()]
+        assert line.startswith(" ◆  Azerbaijan Cancels Russian Events Amid Rising Tensions")
+        assert len(line) == stories.scrollable_content_region.width
+        await pilot.resize_terminal(70, 12)
+        await pilot.pause()
+        [line] = [l for l in screen_lines(stories) if l.strip()]
+        assert line.startswith(" ◆  Azerbaijan Cancels Russian Events A…")  # outlets give way first
+        assert "Kyiv" not in line and len(line) == stories.scrollable_content_region.width
 
 
 async def test_web_text_is_shown_as_typed_and_never_acts(tmp_path, config_file):
     workspace = make_workspace(tmp_path, config_file, [article(1, title=HOSTILE)])
     app = ReaderApp(workspace)
     async with app.run_test(size=(160, 20)) as pilot:
-        table = await loaded(pilot)
-        titles = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
-        assert "[@click=app.quit]click me[/] [bold]not bold[/bold] red" in titles
-        row = titles.index("[@click=app.quit]click me[/] [bold]not bold[/bold] red")
-        await pilot.click(DataTable, offset=(8, row + 1))  # on the would-be link
+        stories = await loaded(pilot)
+        lines = screen_lines(stories)
+        row = next(i for i, l in enumerate(lines) if "click me" in l)
+        assert "[@click=app.quit]click me[/] [bold]not bold[/bold] red" in lines[row]
+        await pilot.click(StoryList, offset=(8, row))  # on the would-be link
         await pilot.pause()
-        assert app.is_running  # the "link" did not quit the app
-    assert app.return_code in (0, None)
+        assert app.is_running and stories.cursor == row  # a click moves the cursor, nothing more
 
 
-async def test_an_empty_archive_says_what_to_do(tmp_path):
-    config = tmp_path / "feeds.yaml"
-    config.write_text("feeds: []\n")
-    workspace = open_workspace(config, tmp_path / "data")
-    workspace.store.set_mark("read", [a for r in workspace.store.story_rows() for a in r.article_ids])
+async def test_fifty_thousand_stories_load_without_a_widget_per_row(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file)
+    workspace.store.add_articles([article(n) for n in range(3000)])
     app = ReaderApp(workspace)
+    async with app.run_test(size=(120, 30)) as pilot:
+        stories = await loaded(pilot)
+        assert len(stories.rows) == 3001
+        assert len(list(app.screen.query("*"))) < 30  # rows are lines, not widgets
+        await pilot.press("G")
+        assert stories.current_id == stories.rows[-1].id
+
+
+async def test_an_empty_archive_says_what_to_do(tmp_path, config_file):
+    workspace = open_workspace(config_file, tmp_path / "data")
+    empty = Workspace(config=workspace.config, store=Store(tmp_path / "empty"), notices=[])
+    app = ReaderApp(empty)
     async with app.run_test() as pilot:
-        await loaded(pilot)
+        stories = await loaded(pilot)
+        assert stories.rows == []
         status = str(app.screen.query_one("#status").render())
-        assert "1 stories · 2 articles · 0 unread" in status
+        assert status == "No stories in this archive yet."
+        await pilot.press("j", "G", "k")  # keys on an empty list do nothing, and nothing breaks
+        assert stories.cursor == 0

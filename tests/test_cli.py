@@ -92,7 +92,7 @@ def test_an_unusable_data_folder_is_a_clear_error(tmp_path, config_file):
     blocker.write_text("i am a file")
     result = run_cli("--config", str(config_file), "--data-dir", str(blocker / "sub"), "stories")
     assert result.returncode == 3
-    assert "cannot create the data folder" in result.stderr.decode()
+    assert result.stderr.decode() == f"caucasus-reader: error: cannot use the data folder {blocker / 'sub'}: Not a directory\n"
     assert "Traceback" not in result.stderr.decode()
 
 

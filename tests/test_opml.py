@@ -97,3 +97,48 @@ def test_commands_round_trip_through_real_newsboat(config_file, tmp_path):
     assert result.returncode == 0, result.stderr
     assert b"2 feeds added" in result.stdout
     assert [f.url for f in load_config(fresh).feeds] == [f.url for f in load_config(config_file).feeds]
+
+
+def test_an_inline_feed_list_keeps_its_feeds(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text('feeds: [{url: "https://a.org/f", regional: true}]  # mine\nsettings: {refresh_interval: 5m}\n')
+    added = add_feeds_to_config(load_config(path), parse_opml(NEWSBOAT_EXPORT)[0])
+    assert len(added) == 2
+    config = load_config(path)
+    assert [(f.url, f.regional) for f in config.feeds] == [
+        ("https://a.org/f", True), ("https://civil.ge/feed", False), ("https://jam-news.net/feed/", False)
+    ]
+    assert config.settings.refresh_interval == 300 and "# mine" in path.read_text()
+
+
+def test_import_writes_through_a_symlink_and_keeps_permissions(tmp_path, config_file):
+    config_file.chmod(0o600)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(config_file)
+    add_feeds_to_config(load_config(link), parse_opml(NEWSBOAT_EXPORT)[0])
+    assert link.is_symlink() and oct(config_file.stat().st_mode & 0o777) == "0o600"
+    assert "https://civil.ge/feed" in config_file.read_text()
+
+
+def test_opml_flags_in_other_spellings_and_repeats():
+    data = b"""<opml version="2.0"><body>
+      <outline xmlUrl="https://a.example/f" regional="yes" extract="0"/>
+      <outline xmlUrl="https://a.example/f" regional="yes"/></body></opml>"""
+    feeds, _ = parse_opml(data)
+    assert (feeds[0].regional, feeds[0].extract) == (True, False)
+
+
+def test_import_counts_each_feed_once(config_file, tmp_path):
+    opml = tmp_path / "twice.opml"
+    opml.write_bytes(NEWSBOAT_EXPORT.replace(b"</body>", b'<outline xmlUrl="https://civil.ge/feed"/></body>'))
+    result = run_cli("--config", str(config_file), "import-opml", str(opml))
+    assert result.stdout.decode().splitlines()[-1].endswith("2 feeds added to " + str(config_file) + "; 0 already listed; 0 skipped")
+
+
+def test_export_to_standard_output_with_dash_and_clear_errors_for_bad_targets(config_file, tmp_path):
+    dash = run_cli("--config", str(config_file), "export-opml", "-o", "-")
+    assert dash.returncode == 0 and dash.stdout.startswith(b"<?xml")
+    for target, message in ((tmp_path, "is a folder"), (tmp_path / "no" / "x.opml", "No such file or directory")):
+        result = run_cli("--config", str(config_file), "export-opml", "-o", str(target))
+        err = result.stderr.decode()
+        assert result.returncode != 0 and message in err and "Traceback" not in err

@@ -49,5 +49,5 @@ def test_seeds_load_once_into_one_story(tmp_path):
     [story] = store.stories_json()
     assert story["id"] == SEED_STORY
     assert [a["seed"] for a in story["articles"]] == [True, True]
-    assert {a["feed"] for a in story["articles"]} == {"Kyiv Independent", "seeds"}
+    assert {a["feed"] for a in story["articles"]} == {"Kyiv Independent", "unknown outlet"}
     assert story["updated"] == "2025-06-29"  # dated by its dated article, not by when it was loaded

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+import tui.storage
 import tui.store
 from tui.errors import StoreError
-from tui.store import Store
+from tui.store import Store, make_id
 
 from conftest import article, run_cli
 
@@ -41,7 +42,8 @@ def test_the_same_article_from_two_feeds_is_stored_once(store):
     first = store.add_articles([article(1)])
     again = store.add_articles([article(1, feed="Another outlet"), article(1)])
     assert again == [] and store.article_count() == 1
-    assert store.article(first[0])["feed"] == "OC Media"
+    [story] = store.stories_json()
+    assert [(a["id"], a["feed"]) for a in story["articles"]] == [(first[0], "OC Media")]
 
 
 def test_articles_can_share_a_story(store):
@@ -166,27 +168,32 @@ def test_texts_fill_shards_in_order(store, data_dir, monkeypatch):
     shards = sorted(p.name for p in (data_dir / "bodies").glob("*.json"))
     assert len(shards) >= 3
     more = store.add_articles([article(100, story_text="y" * 600)])
-    assert len(list((data_dir / "bodies").glob("*.json"))) >= len(shards)
+    numbers = sorted(int(p.stem) for p in (data_dir / "bodies").glob("*.json"))
+    assert store._articles.raw()[more[0]]["shard"] == numbers[-1]  # filled in order, never an old shard
+    assert all(p.stat().st_size < 2000 + 1400 for p in (data_dir / "bodies").glob("*.json"))
     fresh = Store(data_dir)
     assert all(fresh.text(i) == "x" * 600 for i in ids) and fresh.text(more[0]) == "y" * 600
 
 
 def test_a_failed_transaction_writes_nothing(store, data_dir):
     store.add_articles([article(1)])
-    before = {p.name: p.read_bytes() for p in data_dir.glob("*.json")}
+    before = {str(p): p.read_bytes() for p in data_dir.rglob("*") if p.is_file()}
     with pytest.raises(RuntimeError):
         with store.writing():
             store.add_articles([article(2)])
             raise RuntimeError("boom")
-    assert {p.name: p.read_bytes() for p in data_dir.glob("*.json")} == before
-    assert store.article_count() == 1
+    assert {str(p): p.read_bytes() for p in data_dir.rglob("*") if p.is_file()} == before
+    assert store.article_count() == 1 and Store(data_dir).article_count() == 1
 
 
 def test_leftover_temporary_files_are_cleaned_up(data_dir):
     Store(data_dir)
     leftover = data_dir / ".index.json.12345.1.tmp"
     leftover.write_bytes(b"half a write")
-    Store(data_dir)
+    store = Store(data_dir)
+    store.story_rows()
+    assert leftover.exists()  # readers leave it: only a lock holder can know its writer is gone
+    store.add_articles([article(1)])
     assert not leftover.exists()
 
 
@@ -248,3 +255,149 @@ def test_kill_9_at_random_moments_never_loses_acknowledged_work(data_dir):
         for path in data_dir.rglob("*.json"):
             json.loads(path.read_bytes())
     assert len(acknowledged) > 12  # the children did real work before being killed
+
+
+def test_a_write_that_dies_half_way_does_not_hide_its_articles(data_dir, monkeypatch):
+    """Texts and catalog are written before the index; if the index write fails
+    (disk full, kill), the same articles must still go in next time."""
+    store = Store(data_dir)
+    real = tui.storage.atomic_write_bytes
+
+    def index_write_fails(path, data, mode=None):
+        if path.name == "index.json":
+            raise OSError(28, "No space left on device", str(path))
+        real(path, data, mode)
+
+    monkeypatch.setattr(tui.storage, "atomic_write_bytes", index_write_fails)
+    with pytest.raises(StoreError, match="cannot write .*index.json: No space left on device"):
+        store.add_articles([article(1), article(2)])
+    monkeypatch.setattr(tui.storage, "atomic_write_bytes", real)
+    assert store.article_count() == 0
+    for fresh in (store, Store(data_dir)):
+        assert len(fresh.add_articles([article(1), article(2)])) in (2, 0)
+    assert Store(data_dir).article_count() == 2
+    assert Store(data_dir).text(make_id("https://news.example/1")).startswith("Paragraph one")
+
+
+def test_a_newer_catalog_or_text_shard_is_refused_when_the_archive_opens(data_dir):
+    store = Store(data_dir)
+    store.add_articles([article(1)])
+    for path in (data_dir / "catalog.json", next((data_dir / "bodies").glob("*.json"))):
+        original = path.read_bytes()
+        path.write_bytes(original.replace(b'"schema":1', b'"schema":7', 1))
+        with pytest.raises(StoreError, match=f"{re.escape(str(path))} was written by a newer"):
+            Store(data_dir)
+        path.write_bytes(original)
+
+
+@pytest.mark.parametrize("index", [b'{"_meta": []}', b'[1, 2]', b'{"_meta": {"1": {"format": "caucasus-reader", "kind": "index", "schema": true}}}'])
+def test_odd_json_in_the_index_is_refused(data_dir, index):
+    Store(data_dir).add_articles([article(1)])
+    (data_dir / "index.json").write_bytes(index)
+    with pytest.raises(StoreError, match="index.json"):
+        Store(data_dir)
+
+
+def test_an_article_entry_missing_fields_is_reported_as_damage(tmp_path):
+    data = tmp_path / "data"
+    args = ("--config", str(tmp_path / "feeds.yaml"), "--data-dir", str(data), "stories", "--json")
+    assert run_cli(*args).returncode == 0  # the seeds are in: nothing left to write
+    Store(data).add_articles([article(1)])
+    index = data / "index.json"
+    broken = re.sub(rb'"story":"[0-9a-f]+",', b"", index.read_bytes(), count=1)
+    index.write_bytes(broken)
+    with pytest.raises(StoreError, match="index.json is damaged"):
+        Store(data).story_rows()
+    result = run_cli(*args)
+    assert result.returncode == 3 and "index.json is damaged" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode() and index.read_bytes() == broken
+
+
+def test_journal_damage_names_the_right_byte_and_refuses_non_ids(data_dir):
+    store = Store(data_dir)
+    a, b = store.add_articles([article(1), article(2)])
+    store.set_mark("read", [a])
+    store.set_mark("read", [b])
+    log = data_dir / "marks.log"
+    good = log.read_bytes()
+    log.write_bytes(good + b'{"t":1,"ids":[1,2],"read":true}\n')
+    with pytest.raises(StoreError, match=f"entry at byte {len(good)}: ids is not a list of article ids"):
+        Store(data_dir)
+
+
+def test_times_are_compared_as_times_not_as_text(store):
+    store.add_articles([
+        article(1, published="2025-06-01T23:00:00+04:00"),  # 19:00 UTC
+        article(2, published="2025-06-01T20:00:00Z"),
+        article(3, published="2025-06-01T21:00:00"),  # no offset: UTC
+        article(4, published="2025-06-02"),
+        article(5, published="yesterday-ish"),
+    ])
+    stories = store.stories_json()
+    published = {s["articles"][0]["title"][13]: s["articles"][0]["published"] for s in stories}
+    assert published == {"1": "2025-06-01T19:00:00+00:00", "2": "2025-06-01T20:00:00+00:00",
+                         "3": "2025-06-01T21:00:00+00:00", "4": "2025-06-02", "5": None}
+    order = [s["articles"][0]["title"][13] for s in stories]
+    assert order[0] == "5"  # undated: shown when first seen (now)
+    assert order[1:] == ["4", "3", "2", "1"]
+
+
+def test_readers_do_not_wait_for_a_writer_holding_the_lock(tmp_path, config_file):
+    data = tmp_path / "data"
+    args = ("--config", str(config_file), "--data-dir", str(data), "stories", "--json")
+    assert run_cli(*args).returncode == 0  # first run: config and seeds in place
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('locked', flush=True); time.sleep(120)", str(data / ".lock")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        # A reader that waited for the lock would hit the 30 s lock timeout, far past this one.
+        result = run_cli(*args, timeout=20)
+        assert result.returncode == 0, result.stderr
+        assert len(json.loads(result.stdout)[0]["articles"]) == 2
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_threads_reading_while_another_marks_lose_no_mark(data_dir):
+    """The reader builds its list in a worker thread while the UI thread marks,
+    and a cron job in another process marks too."""
+    import threading
+
+    store = Store(data_dir)
+    ids = store.add_articles([article(n) for n in range(400)])
+    other = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from tui.store import Store; s = Store(sys.argv[1]); "
+         "[s.set_mark('star', [i]) for i in sys.argv[2:]]", str(data_dir), *ids[:200]],
+        stderr=subprocess.PIPE, text=True,
+    )
+    stop = threading.Event()
+    errors = []
+
+    def keep_reading():
+        while not stop.is_set():
+            try:
+                store.is_marked("read", ids[0])
+                store.story_rows()
+            except Exception as exc:  # noqa: BLE001 - any error here is the failure
+                errors.append(exc)
+                return
+
+    reader = threading.Thread(target=keep_reading)
+    reader.start()
+    try:
+        for article_id in ids:
+            store.set_mark("read", [article_id])
+    finally:
+        stop.set()
+        reader.join()
+    assert other.wait(timeout=120) == 0, other.stderr.read()
+    assert errors == []
+    fresh = Store(data_dir).marks.snapshot()
+    assert fresh["read"] == set(ids)
+    assert fresh["star"] == set(ids[:200])

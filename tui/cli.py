@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export-opml", parents=[common], help="print the feeds of feeds.yaml as OPML",
         description="Write the feeds of feeds.yaml as OPML, readable by newsboat and other readers.",
     )
-    exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (- is standard output)")
     return parser
 
 
@@ -103,12 +103,13 @@ def cmd_stories(args) -> int:
         seed = "  [seed]" if row.seed else ""
         out.append(f"{marks} {row.latest[:10]:10}  {title}  ({detail}){seed}  {row.id}")
     if not out:
-        out.append("no stories yet: run `caucasus-reader refresh` once feeds are set up")
+        out.append("no stories in this archive yet")
     _write(("\n".join(out) + "\n").encode("utf-8"))
     return 0
 
 
 def cmd_import_opml(args) -> int:
+    from .config import normalise_url
     from .opml import OpmlError, add_feeds_to_config, parse_opml
     from .workspace import open_config
 
@@ -117,6 +118,11 @@ def cmd_import_opml(args) -> int:
     source = "standard input" if args.file == "-" else args.file
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except BrokenPipeError:
+        # The reader of our output went away (| head): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         raise OpmlError(f"{args.file}: cannot read it: {exc.strerror or exc}") from None
     feeds, skipped = parse_opml(data, source)
@@ -124,9 +130,10 @@ def cmd_import_opml(args) -> int:
     added = add_feeds_to_config(config, feeds)
     for feed in added:
         print(f"added {feed.url}" + (f" ({terminal_safe(feed.name, one_line=True)})" if feed.name else ""))
+    already = len({normalise_url(f.url) for f in feeds}) - len(added)
     print(
         f"{len(added)} feed{'s' if len(added) != 1 else ''} added to {config.path}; "
-        f"{len(feeds) - len(added)} already listed; {len(skipped)} skipped"
+        f"{already} already listed; {len(skipped)} skipped"
     )
     return 0
 
@@ -139,9 +146,12 @@ def cmd_export_opml(args) -> int:
     config, notices = open_config(args.config)
     _tell(notices)
     data = export_opml(config)
-    if args.output:
-        atomic_write_bytes(Path(args.output), data)
-        print(f"wrote {len(config.feeds)} feeds to {args.output}", file=sys.stderr)
+    if args.output and args.output != "-":
+        target = Path(args.output)
+        if target.is_dir():
+            raise ReaderError(f"{target} is a folder; give a file name to write the OPML to")
+        atomic_write_bytes(target, data)
+        print(f"wrote {len(config.feeds)} feeds to {target}", file=sys.stderr)
     else:
         _write(data)
     return 0
@@ -177,13 +187,18 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"{PROG}: error: {line}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # The reader of our output went away (| head): stop quietly, and point
         # stdout at /dev/null so the interpreter's final flush does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # A file the user named, a full disk, a permission: say which and why.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ against the schema by hand, so every problem is reported as
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ except ImportError:  # pragma: no cover
 
 DEFAULT_REFRESH_SECONDS = 30 * 60
 MIN_REFRESH_SECONDS = 60
+MAX_REFRESH_SECONDS = 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -122,10 +124,17 @@ class _Checker:
         return items
 
     def scalar(self, node: yaml.Node):
-        """The value of a scalar node with YAML's usual typing (true, 12, null...)."""
+        """The value of a scalar node with YAML's usual typing (true, 12, null...).
+
+        A value YAML itself cannot build (``!!bool maybe``, an unknown ``!tag``)
+        comes back as the node, which every check then reports as wrong.
+        """
         if not isinstance(node, yaml.ScalarNode):
             return node
-        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+        try:
+            return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, KeyError, OverflowError):
+            return node
 
     def boolean(self, node: yaml.Node, key: str) -> bool | None:
         value = self.scalar(node)
@@ -214,8 +223,11 @@ class _Checker:
             seconds = float(value) * 60  # a bare number is minutes
         elif isinstance(value, str) and (m := _DURATION.match(value)):
             seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "m").lower()]
-        if seconds is None:
-            self.problem(node, key, f"expected minutes or a duration such as 90s, 15m, 2h; found {_shown(node)}")
+        if seconds is None or not math.isfinite(seconds) or seconds > MAX_REFRESH_SECONDS:
+            self.problem(
+                node, key,
+                f"expected minutes or a duration such as 90s, 15m, 2h (at most a week); found {_shown(node)}",
+            )
             return None
         if seconds < MIN_REFRESH_SECONDS:
             self.problem(node, key, f"must be at least {MIN_REFRESH_SECONDS} seconds, to be polite to the feeds")

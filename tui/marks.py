@@ -13,6 +13,7 @@ tail, or everything when the journal was folded under us.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from .errors import StoreError
-from .storage import RECOVERY_HINT, ReaderDB, _signature, atomic_write_bytes
+from .storage import RECOVERY_HINT, ReaderDB, _signature, atomic_write_bytes, fsync_dir
 
 SCHEMA = 1
 MARK_KINDS = ("read", "star")
@@ -28,7 +29,11 @@ FOLD_AFTER_BYTES = 512 * 1024
 
 
 class MarkJournal:
-    """The current read and starred sets, and the means to change them durably."""
+    """The current read and starred sets, and the means to change them durably.
+
+    Safe to share between threads: the position in the journal and the sets
+    change together under one mutex.
+    """
 
     def __init__(self, directory: Path):
         self.base_path = directory / "marks.json"
@@ -36,6 +41,7 @@ class MarkJournal:
         self.db = ReaderDB(self.base_path, kind="marks", schema=SCHEMA)
         self.table = self.db.table("marks")
         self.sets: dict[str, set[str]] = {kind: set() for kind in MARK_KINDS}
+        self._mutex = threading.RLock()
         self._loaded = False
         self._base_sig: tuple[int, int, int] | None = None
         self._log_ino: int | None = None
@@ -44,21 +50,35 @@ class MarkJournal:
     # -- keeping up with the files ----------------------------------------
     def sync(self) -> None:
         """Bring the in-memory sets up to date with the files (cheap when nothing changed)."""
-        base_sig = _signature(self.base_path)
-        try:
-            log_stat = os.stat(self.log_path)
-        except FileNotFoundError:
-            log_stat = None
-        log_ino = log_stat.st_ino if log_stat else None
-        log_size = log_stat.st_size if log_stat else 0
-        if not self._loaded or base_sig != self._base_sig or log_ino != self._log_ino or log_size < self._log_offset:
-            self._reload(base_sig, log_ino)
-        elif log_size > self._log_offset:
-            self._replay_tail()
+        with self._mutex:
+            base_sig = _signature(self.base_path)
+            try:
+                log_stat = os.stat(self.log_path)
+            except FileNotFoundError:
+                log_stat = None
+            log_ino = log_stat.st_ino if log_stat else None
+            log_size = log_stat.st_size if log_stat else 0
+            if (
+                not self._loaded
+                or base_sig != self._base_sig
+                or log_ino != self._log_ino
+                or log_size < self._log_offset
+            ):
+                self._reload(base_sig, log_ino)
+            elif log_size > self._log_offset:
+                self._replay_tail()
+
+    def snapshot(self) -> dict[str, frozenset[str]]:
+        """The marks as they are now, safe to use while other threads mark."""
+        with self._mutex:
+            self.sync()
+            return {kind: frozenset(ids) for kind, ids in self.sets.items()}
 
     def _reload(self, base_sig, log_ino) -> None:
         sets = {kind: set() for kind in MARK_KINDS}
         for key, doc in self.table.raw().items():
+            if not isinstance(doc, dict):
+                raise StoreError(f"{self.base_path} is damaged (entry {key} is not an object). {RECOVERY_HINT}")
             for kind in MARK_KINDS:
                 if doc.get(kind):
                     sets[kind].add(key)
@@ -78,30 +98,33 @@ class MarkJournal:
         except FileNotFoundError:
             return
         end = tail.rfind(b"\n") + 1  # a torn last line (a killed writer) is not applied
-        for number, line in enumerate(tail[:end].splitlines()):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-                self._apply(record)
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise StoreError(
-                    f"{self.log_path} is damaged (entry at byte {self._log_offset}, line "
-                    f"{number + 1} of the unread part: {exc}). {RECOVERY_HINT}"
-                ) from exc
+        position = 0
+        while position < end:
+            newline = tail.index(b"\n", position)
+            line = tail[position:newline]
+            if line.strip():
+                try:
+                    self._apply(orjson.loads(line))
+                except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                    raise StoreError(
+                        f"{self.log_path} is damaged (the entry at byte {self._log_offset + position}: "
+                        f"{exc}). {RECOVERY_HINT}"
+                    ) from exc
+            position = newline + 1
         self._log_offset += end
 
     def _apply(self, record: dict) -> None:
         ids = record["ids"]
-        if not isinstance(ids, list):
-            raise TypeError("ids is not a list")
-        for kind in MARK_KINDS:
-            if kind in record:
-                target = self.sets[kind]
-                if record[kind]:
-                    target.update(ids)
-                else:
-                    target.difference_update(ids)
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise TypeError("ids is not a list of article ids")
+        kinds = [kind for kind in MARK_KINDS if kind in record]
+        if not kinds:
+            raise ValueError("the entry sets no mark")
+        for kind in kinds:
+            if record[kind]:
+                self.sets[kind].update(ids)
+            else:
+                self.sets[kind].difference_update(ids)
 
     # -- changing marks (call with the data lock held) --------------------
     def set(self, kind: str, ids: Iterable[str], value: bool) -> None:
@@ -110,37 +133,44 @@ class MarkJournal:
         ids = list(ids)
         if not ids:
             return
-        self.sync()
         record = {"t": round(time.time(), 3), "ids": ids, kind: bool(value)}
         line = orjson.dumps(record) + b"\n"
-        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            if size > self._log_offset:
-                # Bytes past the last whole line: a writer was killed mid-line.
-                # That mark was never acknowledged; cut it so ours starts clean.
-                os.ftruncate(fd, self._log_offset)
-            os.write(fd, line)
-            os.fdatasync(fd)
-            if self._log_ino is None:
-                self._log_ino = os.fstat(fd).st_ino
-        finally:
-            os.close(fd)
-        self._log_offset += len(line)
-        self._apply(record)
+        with self._mutex:
+            self.sync()
+            created = not self.log_path.exists()
+            try:
+                fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    if os.fstat(fd).st_size > self._log_offset:
+                        # Bytes past the last whole line: a writer was killed mid-line.
+                        # That mark was never acknowledged; cut it so ours starts clean.
+                        os.ftruncate(fd, self._log_offset)
+                    os.write(fd, line)
+                    os.fdatasync(fd)
+                    ino = os.fstat(fd).st_ino
+                finally:
+                    os.close(fd)
+                if created:
+                    fsync_dir(self.log_path.parent)  # the new file's name must survive too
+            except OSError as exc:
+                raise StoreError(f"cannot save the mark in {self.log_path}: {exc.strerror or exc}") from exc
+            self._log_ino = ino
+            self._log_offset += len(line)
+            self._apply(record)
 
     def needs_fold(self) -> bool:
         return self._log_offset > FOLD_AFTER_BYTES
 
     def fold(self) -> None:
         """Write the current sets into marks.json and start an empty journal."""
-        self.sync()
-        docs = {}
-        for kind in MARK_KINDS:
-            for key in self.sets[kind]:
-                docs.setdefault(key, {k: False for k in MARK_KINDS})[kind] = True
-        self.table.replace_all(docs)
-        atomic_write_bytes(self.log_path, b"")
-        self._base_sig = _signature(self.base_path)
-        self._log_ino = os.stat(self.log_path).st_ino
-        self._log_offset = 0
+        with self._mutex:
+            self.sync()
+            docs: dict[str, dict[str, bool]] = {}
+            for kind in MARK_KINDS:
+                for key in self.sets[kind]:
+                    docs.setdefault(key, {k: False for k in MARK_KINDS})[kind] = True
+            self.table.replace_all(docs)
+            atomic_write_bytes(self.log_path, b"")
+            self._base_sig = _signature(self.base_path)
+            self._log_ino = os.stat(self.log_path).st_ino
+            self._log_offset = 0

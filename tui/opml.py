@@ -10,6 +10,7 @@ inserting them as text so the user's comments and layout stay as they were.
 
 from __future__ import annotations
 
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,7 +45,7 @@ def _attr(element: ET.Element, name: str) -> str | None:
 
 def _flag(element: ET.Element, name: str) -> bool | None:
     value = (_attr(element, name) or "").lower()
-    return {"true": True, "false": False}.get(value)
+    return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(value)
 
 
 def parse_opml(data: bytes, source: str = "OPML") -> tuple[list[OpmlFeed], list[str]]:
@@ -121,7 +122,12 @@ def _last_line(node: yaml.Node) -> int:
 
 
 def add_feeds_to_config(config: Config, new: list[OpmlFeed]) -> list[OpmlFeed]:
-    """Append the feeds feeds.yaml does not have; return those added."""
+    """Append the feeds feeds.yaml does not have; return those added.
+
+    The new entries are inserted as text after the last feed, so comments and
+    layout stay as they are. An inline list (``feeds: [...]``) or an empty
+    ``feeds:`` is rewritten as a block list holding the old entries and the new.
+    """
     seen = {normalise_url(f.url) for f in config.feeds}
     to_add = []
     for feed in new:
@@ -131,36 +137,34 @@ def add_feeds_to_config(config: Config, new: list[OpmlFeed]) -> list[OpmlFeed]:
             to_add.append(feed)
     if not to_add:
         return []
-    text = config.path.read_text(encoding="utf-8-sig")
+    path = Path(config.path).resolve()  # write through a symlink, not over it
+    text = path.read_text(encoding="utf-8-sig")
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     block = "".join(_feed_yaml(f) for f in to_add)
     root = yaml.compose(text)
-    feeds_node = None
-    feeds_key = None
+    feeds_key = feeds_node = None
     for key, value in root.value if isinstance(root, yaml.MappingNode) else []:
         if key.value == "feeds":
             feeds_key, feeds_node = key, value
     if isinstance(feeds_node, yaml.SequenceNode) and feeds_node.value and not feeds_node.flow_style:
         first = feeds_node.value[0]
-        first_line = lines[first.start_mark.line]
-        dash = first_line.rfind("-", 0, first.start_mark.column)
+        dash = lines[first.start_mark.line].rfind("-", 0, first.start_mark.column)
         indent = " " * max(dash, 0)
         after = _last_line(feeds_node.value[-1]) + 1
-        insert = "".join(indent + line + "\n" for line in block.splitlines())
-        lines[after:after] = [insert]
+        lines[after:after] = ["".join(indent + line + "\n" for line in block.splitlines())]
     elif feeds_node is not None:
-        # "feeds: []" or "feeds:" with nothing: put a block list where the value was.
         start, end = feeds_key.start_mark, feeds_node.end_mark
-        head = lines[start.line][: start.column]
-        rest = "".join(lines[end.line:])[end.column:] if end.line < len(lines) else ""
-        indented = "".join("  " + line + "\n" for line in block.splitlines())
-        replacement = f"{head}feeds:\n{indented}" + (rest.lstrip(" ") if rest.strip() else "")
-        lines = lines[: start.line] + [replacement]
+        span = text[feeds_node.start_mark.index:end.index]
+        old_entries = yaml.safe_dump(yaml.safe_load(span) or [], sort_keys=False, allow_unicode=True, width=1000)
+        entries = (old_entries if old_entries.strip() != "[]" else "") + block
+        indented = "".join("  " + line + "\n" for line in entries.splitlines())
+        rest = text[end.index:]
+        lines = [text[: start.index], f"feeds:\n{indented}", rest.lstrip(" ") if rest.strip() else ""]
     else:
         lines.append("feeds:\n" + "".join("  " + line + "\n" for line in block.splitlines()))
     updated = "".join(lines)
     parse_config(updated, config.path)  # never write a file we would then refuse
-    atomic_write_bytes(Path(config.path), updated.encode("utf-8"))
+    atomic_write_bytes(path, updated.encode("utf-8"), mode=stat.S_IMODE(path.stat().st_mode))
     return to_add

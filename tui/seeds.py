@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .store import NewArticle
 
-SEED_FEED = "seeds"
+SEED_FEED = "unknown outlet"  # a seed file that does not name its outlet
 _BOLD = re.compile(r"^\*\*(.+?)\*\*$")
 _MONTHS = {
     m: i

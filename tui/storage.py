@@ -63,14 +63,19 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers and crashes see old or new, never a mix."""
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` so that readers and crashes see old or new, never a mix.
+
+    ``mode`` sets the new file's permissions (to keep those of the file it replaces).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -151,7 +156,13 @@ class AtomicJSONStorage(Storage):
         return data
 
     def _check(self, data: Any) -> None:
-        meta = data.get(META_TABLE, {}).get(META_DOC) if isinstance(data, dict) else None
+        table = data.get(META_TABLE) if isinstance(data, dict) else None
+        meta = table.get(META_DOC) if isinstance(table, dict) else None
+        self._check_meta(meta)
+        if not all(isinstance(table, dict) for table in data.values()):
+            raise StoreError(f"{self.path} is damaged (a table is not an object). {RECOVERY_HINT}")
+
+    def _check_meta(self, meta: Any) -> None:
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise StoreError(
                 f"{self.path} is not a caucasus-reader {self.kind} file. {RECOVERY_HINT}"
@@ -162,7 +173,7 @@ class AtomicJSONStorage(Storage):
                 f"{self.kind!r} data belongs. {RECOVERY_HINT}"
             )
         found = meta.get("schema")
-        if not isinstance(found, int) or found < 1:
+        if not isinstance(found, int) or isinstance(found, bool) or found < 1:
             raise StoreError(f"{self.path} has no valid schema version. {RECOVERY_HINT}")
         if found > self.schema:
             raise StoreError(
@@ -170,15 +181,37 @@ class AtomicJSONStorage(Storage):
                 f"this version reads schema {self.schema} and older). Upgrade caucasus-reader "
                 f"to use this data folder. {RECOVERY_HINT}"
             )
-        if not all(isinstance(table, dict) for table in data.values()):
-            raise StoreError(f"{self.path} is damaged (a table is not an object). {RECOVERY_HINT}")
+
+    def peek(self) -> None:
+        """Check the file's kind and schema from its first bytes, without decoding it all.
+
+        Files are written with their ``_meta`` table first, so a file written
+        by a newer caucasus-reader is refused at open even when it is large and
+        not otherwise read yet. Other damage is reported when the file is read.
+        """
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(512)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+        prefix = b'{"' + META_TABLE.encode() + b'":{"' + META_DOC.encode() + b'":'
+        end = head.find(b"}", len(prefix))
+        if not head.startswith(prefix) or end < 0:
+            return  # damage shows, with its own message, when the file is read
+        try:
+            meta = orjson.loads(head[len(prefix): end + 1])
+        except orjson.JSONDecodeError:
+            return
+        self._check_meta(meta)
 
     # -- writing ---------------------------------------------------------
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        data[META_TABLE] = {
-            META_DOC: {"format": FORMAT, "kind": self.kind, "schema": self.schema}
-        }
-        self._cache = data
+        # _meta first, so that peek() can read it from the head of the file.
+        meta = {META_DOC: {"format": FORMAT, "kind": self.kind, "schema": self.schema}}
+        data.pop(META_TABLE, None)
+        self._cache = {META_TABLE: meta, **data}
         if self._holding:
             self._dirty = True
             return
@@ -189,6 +222,11 @@ class AtomicJSONStorage(Storage):
             payload = orjson.dumps(self._cache)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(self.path, payload)
+        except OSError as exc:
+            self.forget()
+            raise StoreError(
+                f"cannot write {self.path}: {exc.strerror or exc}; it was left as it was"
+            ) from exc
         except BaseException:
             self.forget()
             raise
@@ -212,10 +250,6 @@ class AtomicJSONStorage(Storage):
         self._dirty = False
         self._cache = None
         self._sig = None
-
-    @property
-    def dirty(self) -> bool:
-        return self._dirty
 
     def close(self) -> None:
         pass
@@ -246,19 +280,6 @@ class KeyedTable(Table):
 
         self._update_table(updater)
 
-    def patch_many(self, patches: Mapping[str, Mapping[str, Any]]) -> None:
-        """Update fields of existing documents in one pass; unknown keys are ignored."""
-        if not patches:
-            return
-
-        def updater(table: dict) -> None:
-            for key, fields in patches.items():
-                doc = table.get(key)
-                if doc is not None:
-                    doc.update(fields)
-
-        self._update_table(updater)
-
     def replace_all(self, docs: Mapping[str, Mapping[str, Any]]) -> None:
         """Make the table hold exactly ``docs`` (one file write)."""
 
@@ -266,17 +287,6 @@ class KeyedTable(Table):
             table.clear()
             for key, doc in docs.items():
                 table[key] = dict(doc)
-
-        self._update_table(updater)
-
-    def delete_many(self, keys: Iterable[str]) -> None:
-        keys = list(keys)
-        if not keys:
-            return
-
-        def updater(table: dict) -> None:
-            for key in keys:
-                table.pop(key, None)
 
         self._update_table(updater)
 

@@ -26,16 +26,17 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
 from .marks import MarkJournal
-from .storage import DataLock, ReaderDB, gc_paused, remove_stale_temp_files
+from .storage import RECOVERY_HINT, DataLock, ReaderDB, gc_paused, remove_stale_temp_files
 
 SCHEMA = 1
 SHARD_BYTES = 4 * 1024 * 1024
+SHARDS_KEPT = 8  # body shards kept decoded in memory
 _SHARD_NAME = re.compile(r"^(\d{6})\.json$")
 
 
@@ -47,6 +48,23 @@ def make_id(key: str, salt: int = 0) -> str:
     """A short, stable id for an identity key (an article's URL, a story's founder)."""
     data = key if not salt else f"{key}#{salt}"
     return hashlib.blake2b(data.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def normalise_date(value: str | None) -> str | None:
+    """An ISO 8601 date or time as stored: times in UTC (so that text order is
+    time order), dates as they are; None for anything unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # feeds without an offset mean UTC
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def content_hash(title: str, text: str) -> str:
@@ -108,22 +126,27 @@ class Store:
             self.dir.mkdir(parents=True, exist_ok=True)
             (self.dir / "bodies").mkdir(exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the data folder {self.dir}: {exc.strerror or exc}") from exc
+            where = "" if str(exc.filename or self.dir) == str(self.dir) else f"{exc.filename}: "
+            raise StoreError(f"cannot use the data folder {self.dir}: {where}{exc.strerror or exc}") from exc
         self.lock = DataLock(self.dir / ".lock")
         self.index = ReaderDB(self.dir / "index.json", kind="index", schema=SCHEMA)
         self.catalog = ReaderDB(self.dir / "catalog.json", kind="catalog", schema=SCHEMA)
         self.marks = MarkJournal(self.dir)
         self._shards: dict[int, ReaderDB] = {}
         self._txn_owner: int | None = None  # the thread inside writing(), if any
+        self._held_shards: set[int] = set()  # body shards that thread has touched
         self._articles = self.index.table("articles")
         self._stories = self.index.table("stories")
         self._details = self.catalog.table("articles")
-        with self.lock:
-            remove_stale_temp_files(self.dir)
-            remove_stale_temp_files(self.dir / "bodies")
-        # Fail now, with the file named, if anything is damaged or too new.
+        self._swept = False  # temporary files of killed writers removed yet?
+        # Fail now, with the file named, if anything is damaged or too new:
+        # the files the list needs are read whole, the others checked by their head.
         self._articles.raw()
         self.marks.sync()
+        self.catalog.file.peek()
+        for path in (self.dir / "bodies").iterdir():
+            if _SHARD_NAME.match(path.name):
+                ReaderDB(path, kind="bodies", schema=SCHEMA).file.peek()
 
     def close(self) -> None:
         """Fold a long marks journal into its file; nothing else is pending."""
@@ -138,53 +161,72 @@ class Store:
     # -- transactions ------------------------------------------------------
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Group changes into one locked, all-or-nothing pass over the files."""
+        """Group changes into one locked, all-or-nothing pass over the files.
+
+        Each file is re-read if another process changed it, and is held in
+        memory until the end; then texts are written first and the index last,
+        so a reader sees an article only once its text is on disk.
+        """
         with self.lock:
             if self._txn_owner is not None:  # nested: the outer pass commits
                 yield
                 return
             self._txn_owner = threading.get_ident()
+            if not self._swept:  # only a lock holder may tell a dead writer's file from a live one's
+                remove_stale_temp_files(self.dir)
+                remove_stale_temp_files(self.dir / "bodies")
+                self._swept = True
+            held = [self.catalog.file, self.index.file]
             try:
-                for f in self._files():
-                    f.hold()  # re-reads whatever another process changed
+                for f in held:
+                    f.hold()
                 yield
-                # Bodies first, index last: a reader sees an article only once its text is on disk.
-                for f in self._files():
+                for number in sorted(self._held_shards):
+                    self._shards[number].file.commit()
+                for f in held:
                     f.commit()
             except BaseException:
-                for f in self._files():
+                for f in held + [self._shards[n].file for n in self._held_shards]:
                     f.forget()
                 raise
             finally:
                 self._txn_owner = None
-
-    def _files(self):
-        return [self._shards[n].file for n in sorted(self._shards)] + [
-            self.catalog.file,
-            self.index.file,
-        ]
+                self._held_shards.clear()
+                self._trim_shard_cache()
 
     # -- bodies --------------------------------------------------------------
     def _shard(self, number: int) -> ReaderDB:
-        db = self._shards.get(number)
+        db = self._shards.pop(number, None)
         if db is None:
             db = ReaderDB(self.dir / "bodies" / f"{number:06d}.json", kind="bodies", schema=SCHEMA)
-            if self._txn_owner == threading.get_ident():
-                db.file.hold()
-            self._shards[number] = db
+        self._shards[number] = db  # most recently used last
+        if self._txn_owner == threading.get_ident() and number not in self._held_shards:
+            db.file.hold()
+            self._held_shards.add(number)
+        else:
+            self._trim_shard_cache()
         return db
 
-    def _open_shard_number(self) -> int:
+    def _trim_shard_cache(self) -> None:
+        """Keep the decoded texts of a few shards only; the rest are re-read when needed."""
+        for number in list(self._shards):
+            if len(self._shards) <= SHARDS_KEPT:
+                break
+            if number not in self._held_shards:
+                del self._shards[number]
+
+    def _open_shard(self) -> tuple[int, int]:
+        """The shard new texts go to, and how full it is (bytes)."""
         numbers = [
             int(m.group(1))
             for p in (self.dir / "bodies").iterdir()
             if (m := _SHARD_NAME.match(p.name))
         ]
         if not numbers:
-            return 1
+            return 1, 0
         last = max(numbers)
         size = (self.dir / "bodies" / f"{last:06d}.json").stat().st_size
-        return last + 1 if size >= SHARD_BYTES else last
+        return (last + 1, 0) if size >= SHARD_BYTES else (last, size)
 
     def versions(self, article_id: str) -> list[dict[str, Any]]:
         """Every stored version of an article, oldest first: {at, hash, title, text}."""
@@ -200,15 +242,20 @@ class Store:
 
     # -- adding ------------------------------------------------------------------
     def _free_id(self, key: str) -> tuple[str, bool]:
-        """The id for ``key`` and whether the archive already has that article."""
+        """The id for ``key`` and whether the archive already has that article.
+
+        The index is written last, so it alone says what the archive holds: a
+        catalog entry or text without an index entry is what a write that died
+        half-way left behind, and is overwritten.
+        """
+        listed = self._articles.raw()
         details = self._details.raw()
         salt = 0
         while True:
             article_id = make_id(key, salt)
-            known = details.get(article_id)
-            if known is None:
+            if article_id not in listed:
                 return article_id, False
-            if known.get("key") == key:
+            if details.get(article_id, {}).get("key", key) == key:
                 return article_id, True
             salt += 1  # a different key with the same short hash
 
@@ -224,14 +271,14 @@ class Store:
             detail_docs: dict[str, dict] = {}
             story_docs: dict[str, dict] = {}
             bodies: dict[int, dict[str, dict]] = {}
-            shard_number = self._open_shard_number()
-            shard_fill = 0
+            shard_number, shard_fill = self._open_shard()
             stories = self._stories.raw()
             now = utc_now()
             for item in items:
                 article_id, known = self._free_id(item.key)
                 if known or article_id in hot_docs:
                     continue
+                published = normalise_date(item.published)
                 story_id = story or make_id("story:" + article_id)
                 if story_id not in stories and story_id not in story_docs:
                     story_docs[story_id] = {"lead": article_id}
@@ -250,8 +297,8 @@ class Store:
                     "title": item.title,
                     "feed": item.feed,
                     # The list's date: publication, or when first seen for undated items.
-                    "date": item.published or now,
-                    "dated": bool(item.published),
+                    "date": published or now,
+                    "dated": bool(published),
                     "story": story_id,
                     "seed": item.seed,
                     "versions": 1,
@@ -285,8 +332,7 @@ class Store:
             self.marks.set(kind, ids, value)
 
     def is_marked(self, kind: str, article_id: str) -> bool:
-        self.marks.sync()
-        return article_id in self.marks.sets[kind]
+        return article_id in self.marks.snapshot()[kind]
 
     # -- reading -----------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
@@ -295,67 +341,30 @@ class Store:
     def article_count(self) -> int:
         return len(self._articles.raw())
 
-    def article(self, article_id: str) -> dict[str, Any]:
-        """An article's list fields and details, without its text."""
-        hot = self._articles.raw().get(article_id)
-        if hot is None:
-            raise KeyError(article_id)
-        return {"id": article_id, **hot, **self._details.raw().get(article_id, {})}
+    def _damaged(self, exc: Exception) -> StoreError:
+        return StoreError(
+            f"{self.index.file.path} is damaged (an entry lacks a field or has the wrong type: "
+            f"{type(exc).__name__} {exc}). {RECOVERY_HINT}"
+        )
 
     def story_rows(self) -> list[StoryRow]:
-        """The story list, newest activity first. Reads no article text.
-
-        This runs on every start over the whole archive, so the common case (a
-        story of one article) takes a short path.
-        """
-        self.marks.sync()
-        read = self.marks.sets["read"]
-        starred = self.marks.sets["star"]
-        stories = self._stories.raw()
-        articles = self._articles.raw()
-        with gc_paused():  # tens of thousands of new objects, none of them cyclic
-            members: dict[str, list[str]] = {}
-            for article_id, doc in articles.items():
-                ids = members.get(doc["story"])
-                if ids is None:
-                    members[doc["story"]] = [article_id]
-                else:
-                    ids.append(article_id)
-            rows = []
-            for story_id, ids in members.items():
-                lead = stories.get(story_id, {}).get("lead")
-                if len(ids) == 1:
-                    doc = articles[ids[0]]
-                    rows.append(StoryRow(
-                        story_id, articles[lead]["title"] if lead in articles else doc["title"], ids,
-                        [doc["feed"]], 0 if ids[0] in read else 1, ids[0] in starred,
-                        doc["date"], doc["seed"],
-                    ))
-                    continue
-                ids.sort(key=lambda i: articles[i]["date"])
-                docs = [articles[i] for i in ids]
-                rows.append(StoryRow(
-                    story_id,
-                    articles[lead]["title"] if lead in articles else docs[0]["title"],
-                    ids,
-                    sorted({d["feed"] for d in docs}),
-                    sum(1 for i in ids if i not in read),
-                    any(i in starred for i in ids),
-                    _latest(docs),
-                    any(d["seed"] for d in docs),
-                ))
-            rows.sort(key=lambda r: r.latest, reverse=True)
-        return rows
+        """The story list, newest activity first. Reads no article text."""
+        marks = self.marks.snapshot()
+        try:
+            return _story_rows(self._articles.raw(), self._stories.raw(), marks)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise self._damaged(exc) from exc
 
     def stories_json(self) -> list[dict[str, Any]]:
         """The public shape printed by ``caucasus-reader stories --json``."""
-        articles = self._articles.raw()
+        # One reading of each file, so a writer in another process cannot make
+        # the rows and the articles disagree half-way.
+        articles, stories = self._articles.raw(), self._stories.raw()
         details = self._details.raw()
-        read = self.marks.sets["read"]
-        starred = self.marks.sets["star"]
-        out = []
-        for row in self.story_rows():
-            out.append(
+        marks = self.marks.snapshot()
+        read, starred = marks["read"], marks["star"]
+        try:
+            return [
                 {
                     "id": row.id,
                     "title": row.title,
@@ -375,5 +384,46 @@ class Store:
                         for i in row.article_ids
                     ],
                 }
-            )
-        return out
+                for row in _story_rows(articles, stories, marks)
+            ]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise self._damaged(exc) from exc
+
+
+def _story_rows(articles: dict, stories: dict, marks: dict[str, frozenset[str]]) -> list[StoryRow]:
+    """Group articles into story rows. This runs on every start over the whole
+    archive, so the common case (a story of one article) takes a short path."""
+    read, starred = marks["read"], marks["star"]
+    with gc_paused():  # tens of thousands of new objects, none of them cyclic
+        members: dict[str, list[str]] = {}
+        for article_id, doc in articles.items():
+            ids = members.get(doc["story"])
+            if ids is None:
+                members[doc["story"]] = [article_id]
+            else:
+                ids.append(article_id)
+        rows = []
+        for story_id, ids in members.items():
+            lead = stories.get(story_id, {}).get("lead")
+            if len(ids) == 1:
+                doc = articles[ids[0]]
+                rows.append(StoryRow(
+                    story_id, articles[lead]["title"] if lead in articles else doc["title"], ids,
+                    [doc["feed"]], 0 if ids[0] in read else 1, ids[0] in starred,
+                    doc["date"], doc["seed"],
+                ))
+                continue
+            ids.sort(key=lambda i: articles[i]["date"])
+            docs = [articles[i] for i in ids]
+            rows.append(StoryRow(
+                story_id,
+                articles[lead]["title"] if lead in articles else docs[0]["title"],
+                ids,
+                sorted({d["feed"] for d in docs}),
+                sum(1 for i in ids if i not in read),
+                any(i in starred for i in ids),
+                _latest(docs),
+                any(d["seed"] for d in docs),
+            ))
+        rows.sort(key=lambda r: r.latest, reverse=True)
+    return rows
