@@ -55,6 +55,26 @@ def build_parser() -> argparse.ArgumentParser:
     stories.add_argument("--json", action="store_true", help="print JSON for scripts")
     stories.add_argument("--unread", action="store_true", help="only stories with unread articles")
 
+    refresh = commands.add_parser(
+        "refresh", parents=[common], help="fetch every feed once and store the new articles",
+        description=(
+            "Run one refresh: fetch every feed (politely, concurrently), keep the South Caucasus "
+            "items, extract their text, store what is new. Exits 0 even when some feeds fail "
+            "(each failure is listed); non-zero only when nothing can run. Safe to run from cron "
+            "while the reader is open."
+        ),
+    )
+    refresh.add_argument("--json", action="store_true", help="print the per-feed results as JSON")
+    refresh.add_argument("--quiet", action="store_true", help="print only failures and the summary line")
+
+    ext = commands.add_parser(
+        "extract", parents=[common], help="show the text the reader extracts from pages",
+        description="Extract the article text from web pages or saved HTML files, as refresh would.",
+    )
+    ext.add_argument("targets", nargs="+", metavar="PATH_OR_URL", help="an HTML file or an http(s) address")
+    ext.add_argument("--json", action="store_true",
+                     help='print one JSON object keyed by each argument: {"title", "text", "published", "method"}')
+
     imp = commands.add_parser(
         "import-opml", parents=[common], help="add the feeds of an OPML file to feeds.yaml",
         description=(
@@ -106,6 +126,91 @@ def cmd_stories(args) -> int:
         out.append("no stories in this archive yet")
     _write(("\n".join(out) + "\n").encode("utf-8"))
     return 0
+
+
+def cmd_refresh(args) -> int:
+    from .refresh import Refresher
+    from .workspace import open_workspace
+
+    workspace = open_workspace(args.config, args.data_dir)
+    _tell(workspace.notices)
+    live = sys.stderr.isatty() and not args.quiet and not args.json
+
+    def show(progress) -> None:
+        sys.stderr.write(
+            f"\r\x1b[2Krefresh: {progress.done}/{progress.total} feeds · {progress.new} new · "
+            f"{progress.failed} failed"
+        )
+        sys.stderr.flush()
+
+    summary = Refresher(workspace.config, workspace.store, on_progress=show if live else None).run()
+    workspace.store.close()
+    if live:
+        sys.stderr.write("\r\x1b[2K")
+    if args.json:
+        _write(orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    for report in summary.reports:
+        if report.outcome in ("failed", "waiting"):
+            print(f"  {report.outcome}: {terminal_safe(report.feed.name, one_line=True)} "
+                  f"({report.feed.url}): {terminal_safe(report.error, one_line=True)}")
+        elif report.warning and not args.quiet:
+            print(f"  warning: {terminal_safe(report.feed.name, one_line=True)}: "
+                  f"{terminal_safe(report.warning, one_line=True)}")
+    print(summary.line())
+    return 0
+
+
+def cmd_extract(args) -> int:
+    import asyncio
+
+    from .extract import extract_page
+    from .fetch import Fetcher, FetchLimits, check_url
+
+    limits = FetchLimits()
+
+    async def fetch_all(urls):
+        async with Fetcher(limits) as fetcher:
+            return await asyncio.gather(*(fetcher.get(u, max_bytes=limits.page_bytes) for u in urls))
+
+    urls = [t for t in args.targets if not Path(t).exists() and "://" in t]
+    fetched = dict(zip(urls, asyncio.run(fetch_all(urls)))) if urls else {}
+    results = {}
+    for target in args.targets:
+        error = None
+        html, base = None, None
+        if target in fetched:
+            page = fetched[target]
+            html, base, error = page.body, page.final_url, page.error
+        elif Path(target).is_file():
+            try:
+                html = Path(target).read_bytes()
+            except OSError as exc:
+                error = f"cannot read it: {exc.strerror or exc}"
+        else:
+            error = check_url(target) if "://" in target else "no such file"
+        if html is not None and error is None:
+            found = extract_page(html, base)
+            results[target] = {"title": found.title, "text": found.text, "published": found.published,
+                               "method": found.method}
+        else:
+            results[target] = {"title": None, "text": "", "published": None, "method": "failed", "error": error}
+    if args.json:
+        _write(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        out = []
+        for target, found in results.items():
+            out.append(f"== {terminal_safe(target, one_line=True)}")
+            if found.get("error"):
+                out.append(f"   could not extract: {terminal_safe(found['error'], one_line=True)}")
+            else:
+                out.append(f"   title: {terminal_safe(found['title'] or '(none)', one_line=True)}")
+                out.append(f"   published: {found['published'] or '(not stated)'} · method: {found['method']}")
+                out.append("")
+                out.append(terminal_safe(found["text"]) or "(no text found)")
+            out.append("")
+        _write("\n".join(out).encode("utf-8"))
+    return 0 if all(r["method"] != "failed" for r in results.values()) else 1
 
 
 def cmd_import_opml(args) -> int:
@@ -174,6 +279,8 @@ def _tell(lines) -> None:
 COMMANDS = {
     None: cmd_reader,
     "stories": cmd_stories,
+    "refresh": cmd_refresh,
+    "extract": cmd_extract,
     "import-opml": cmd_import_opml,
     "export-opml": cmd_export_opml,
 }

@@ -123,19 +123,20 @@ class AtomicJSONStorage(Storage):
         self._cache: dict[str, dict[str, Any]] | None = None
         self._sig: tuple[int, int, int] | None = None
         self._holding = False
+        self._pinned = False
         self._dirty = False
 
     # -- reading ---------------------------------------------------------
     def read(self) -> dict[str, dict[str, Any]] | None:
-        if self._holding and self._cache is not None:
+        if self._holding and self._pinned:
             return self._cache
         sig = _signature(self.path)
         if sig is None:
             self._cache, self._sig = None, None
-            return None
-        if sig != self._sig or self._cache is None:
+        elif sig != self._sig or self._cache is None:
             self._cache = self._load()
             self._sig = sig
+        self._pinned = self._holding  # inside a transaction, what was read stays put
         return self._cache
 
     def _load(self) -> dict[str, dict[str, Any]]:
@@ -214,6 +215,7 @@ class AtomicJSONStorage(Storage):
         self._cache = {META_TABLE: meta, **data}
         if self._holding:
             self._dirty = True
+            self._pinned = True
             return
         self._flush()
 
@@ -235,9 +237,13 @@ class AtomicJSONStorage(Storage):
 
     # -- transactions ----------------------------------------------------
     def hold(self) -> None:
-        """Keep writes in memory until :meth:`commit` (call with the data lock held)."""
-        self.read()  # start from what is on disk now
+        """Keep writes in memory until :meth:`commit` (call with the data lock held).
+
+        The file is read (if another process changed it) on first use inside
+        the transaction, so a transaction that never touches it costs nothing.
+        """
         self._holding = True
+        self._pinned = False
 
     def commit(self) -> None:
         self._holding = False
@@ -247,6 +253,7 @@ class AtomicJSONStorage(Storage):
     def forget(self) -> None:
         """Drop the in-memory copy (after a failed transaction): the next read reloads."""
         self._holding = False
+        self._pinned = False
         self._dirty = False
         self._cache = None
         self._sig = None
@@ -277,6 +284,18 @@ class KeyedTable(Table):
         def updater(table: dict) -> None:
             for key, doc in docs.items():
                 table[key] = dict(doc)
+
+        self._update_table(updater)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        """Delete documents by key in one pass; missing keys are ignored."""
+        keys = list(keys)
+        if not keys:
+            return
+
+        def updater(table: dict) -> None:
+            for key in keys:
+                table.pop(key, None)
 
         self._update_table(updater)
 

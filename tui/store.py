@@ -88,7 +88,9 @@ class NewArticle:
     published: str | None = None
     seed: bool = False
     method: str = "feed"
-    kept: list[str] = field(default_factory=list)
+    note: str = ""  # how the text was obtained when it was not the usual way
+    kept: list[str] = field(default_factory=list)  # the relevance terms that matched
+    why: str = ""  # why it was kept, in words
 
 
 @dataclass(slots=True)
@@ -131,6 +133,7 @@ class Store:
         self.lock = DataLock(self.dir / ".lock")
         self.index = ReaderDB(self.dir / "index.json", kind="index", schema=SCHEMA)
         self.catalog = ReaderDB(self.dir / "catalog.json", kind="catalog", schema=SCHEMA)
+        self.feed_health = ReaderDB(self.dir / "feeds.json", kind="feeds", schema=SCHEMA)
         self.marks = MarkJournal(self.dir)
         self._shards: dict[int, ReaderDB] = {}
         self._txn_owner: int | None = None  # the thread inside writing(), if any
@@ -144,6 +147,7 @@ class Store:
         self._articles.raw()
         self.marks.sync()
         self.catalog.file.peek()
+        self.feed_health.file.peek()
         for path in (self.dir / "bodies").iterdir():
             if _SHARD_NAME.match(path.name):
                 ReaderDB(path, kind="bodies", schema=SCHEMA).file.peek()
@@ -176,7 +180,7 @@ class Store:
                 remove_stale_temp_files(self.dir)
                 remove_stale_temp_files(self.dir / "bodies")
                 self._swept = True
-            held = [self.catalog.file, self.index.file]
+            held = [self.catalog.file, self.index.file, self.feed_health.file]
             try:
                 for f in held:
                     f.hold()
@@ -310,7 +314,9 @@ class Store:
                     "feed_url": item.feed_url,
                     "added": now,
                     "method": item.method,
+                    "note": item.note,
                     "kept": list(item.kept),
+                    "why": item.why,
                 }
                 added.append(article_id)
             for number, docs in bodies.items():
@@ -335,6 +341,40 @@ class Store:
         return article_id in self.marks.snapshot()[kind]
 
     # -- reading -----------------------------------------------------------------
+    # -- feeds -------------------------------------------------------------------
+    def feed_states(self) -> dict[str, dict[str, Any]]:
+        """Per feed URL: validators (ETag...), health (last success, last error...), backoff."""
+        return dict(self.feed_health.table("feeds").raw())
+
+    def save_feed_states(self, states: dict[str, dict[str, Any]]) -> None:
+        with self.writing():
+            self.feed_health.table("feeds").put_many(states)
+
+    # -- retention -----------------------------------------------------------------
+    def remove_articles(self, article_ids: Iterable[str]) -> int:
+        """Delete articles, their texts and empty stories; return how many went."""
+        with self.writing():
+            articles = self._articles.raw()
+            gone = [i for i in dict.fromkeys(article_ids) if i in articles]
+            if not gone:
+                return 0
+            by_shard: dict[int, list[str]] = {}
+            for i in gone:
+                by_shard.setdefault(articles[i]["shard"], []).append(i)
+            going = set(gone)
+            stories_left = {d["story"] for k, d in articles.items() if k not in going}
+            emptied = [articles[i]["story"] for i in gone if articles[i]["story"] not in stories_left]
+            for number, ids in by_shard.items():
+                self._shard(number).table("bodies").remove_keys(ids)
+            self._details.remove_keys(gone)
+            self._stories.remove_keys(emptied)
+            self._articles.remove_keys(gone)
+        return len(gone)
+
+    def articles_older_than(self, cutoff: str) -> list[str]:
+        """Ids of articles dated before ``cutoff`` (ISO 8601), seeds excepted."""
+        return [i for i, d in self._articles.raw().items() if d["date"] < cutoff and not d["seed"]]
+
     def has_article(self, article_id: str) -> bool:
         return article_id in self._articles.raw()
 

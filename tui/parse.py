@@ -1,0 +1,175 @@
+"""Feed bytes to entries: feedparser on bytes we fetched, made uniform and safe.
+
+feedparser is only ever handed bytes (it must never fetch anything itself).
+Every entry comes out with a title, an identity key, an absolute http(s) link
+or none, a UTC publication time or none, and plain text (HTML turned into
+paragraphs), whatever the feed left out or got wrong.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+FULL_TEXT_CHARS = 1200  # feed content at least this long is taken as the article itself
+
+
+@dataclass
+class FeedEntry:
+    key: str
+    title: str
+    url: str | None
+    published: str | None
+    summary: str  # plain text
+    content: str  # plain text of the fullest body the feed carries ("" when none)
+    guid: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was odd about the entry
+
+    @property
+    def feed_text(self) -> str:
+        """The best text the feed itself gives."""
+        return self.content if len(self.content) > len(self.summary) else self.summary
+
+    @property
+    def has_full_text(self) -> bool:
+        return len(self.content) >= FULL_TEXT_CHARS
+
+
+@dataclass
+class ParsedFeed:
+    title: str | None
+    entries: list[FeedEntry]
+    problem: str | None = None  # why the feed is unusable, in words (None when usable)
+    warning: str | None = None  # parsed, but the feed is not well-formed
+
+
+_BLOCK = re.compile(r"(?i)<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/blockquote|blockquote|tr|/tr)\b[^>]*>")
+_TAG = re.compile(r"<[^>]*>")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_SCRIPT = re.compile(r"(?is)<(script|style)\b.*?</\1\s*>")
+_BLANKS = re.compile(r"[ \t\r\f\v\u00a0]+")
+_PARAS = re.compile(r"\s*\n\s*(?:\n\s*)*")
+
+
+def html_to_text(markup: str | None) -> str:
+    """Plain text from an HTML fragment: paragraphs kept, tags and entities gone."""
+    if not markup:
+        return ""
+    text = _SCRIPT.sub(" ", _COMMENT.sub(" ", markup))
+    text = _BLOCK.sub("\n\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    paragraphs = [_BLANKS.sub(" ", p).strip() for p in _PARAS.split(text)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def clean_link(link: str | None, base: str) -> str | None:
+    """An absolute http(s) link without its fragment, or None for anything else."""
+    if not link or not isinstance(link, str):
+        return None
+    try:
+        absolute = urljoin(base, link.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def _utc_iso(parsed) -> str | None:
+    """feedparser's UTC struct_time to ISO 8601, or None."""
+    if not parsed:
+        return None
+    try:
+        moment = datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+    except (OverflowError, ValueError, TypeError, OSError):
+        return None
+    if not 1990 <= moment.year <= datetime.now(timezone.utc).year + 1:
+        return None  # an impossible date is no date
+    return moment.isoformat(timespec="seconds")
+
+
+def _entry(raw, base: str, feed_title: str | None) -> FeedEntry:
+    notes = []
+    link = clean_link(raw.get("link"), base)
+    if link is None:
+        for alt in raw.get("links") or []:
+            if alt.get("rel", "alternate") == "alternate" and (link := clean_link(alt.get("href"), base)):
+                break
+    if raw.get("link") and link is None:
+        notes.append("its link is not an http(s) address and is not followed")
+    summary = html_to_text(raw.get("summary"))
+    contents = [html_to_text(c.get("value")) for c in raw.get("content") or [] if isinstance(c, dict)]
+    content = max(contents, key=len, default="")
+    title = html_to_text(raw.get("title")).replace("\n\n", " ").strip()
+    if not title:
+        source = summary or content
+        title = (source[:90].rsplit(" ", 1)[0] + "…") if len(source) > 90 else source
+        title = title or f"(untitled item from {feed_title or 'this feed'})"
+        notes.append("it has no title")
+    guid = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id").strip() else None
+    published = _utc_iso(raw.get("published_parsed") or raw.get("updated_parsed") or raw.get("created_parsed"))
+    if link:
+        key = link
+    elif guid:
+        key = f"guid:{base}#{guid.strip()}"
+    else:
+        digest = hashlib.blake2b(f"{title}\n{summary}".encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+        key = f"item:{base}#{digest}"
+    return FeedEntry(key=key, title=title, url=link, published=published, summary=summary,
+                     content=content, guid=guid, notes=notes)
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse fetched bytes. Never raises: an unusable feed comes back with ``problem`` set."""
+    import feedparser  # imported where parsing happens (worker processes), not at start
+
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    except Exception as exc:  # noqa: BLE001 - feedparser on hostile bytes; report, never crash
+        return ParsedFeed(title=None, entries=[], problem=f"the feed could not be parsed ({type(exc).__name__}: {exc})")
+    feed_title = (html_to_text(parsed.feed.get("title")) or None) if isinstance(parsed.feed, dict) else None
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    unreadable = 0
+    for raw in parsed.entries:
+        try:
+            entry = _entry(raw, url, feed_title)
+        except Exception:  # noqa: BLE001 - one broken item must not lose the others
+            unreadable += 1
+            continue
+        if entry.key in seen:
+            continue  # the same item twice in one feed (duplicate GUID or link)
+        seen.add(entry.key)
+        entries.append(entry)
+    problem = warning = None
+    soft = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+    if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), soft) and parsed.get("version"):
+        pass  # a wrong Content-Type or charset label, and the feed parsed anyway: nothing to report
+    elif parsed.get("bozo"):
+        reason = _bozo_words(parsed.get("bozo_exception"))
+        if entries:
+            warning = f"not well-formed ({reason}); read what could be read"
+        else:
+            problem = f"not a readable feed ({reason})"
+    elif not entries and not parsed.get("version"):
+        problem = "not a feed (no RSS or Atom found)"
+    if unreadable:
+        skipped = f"{unreadable} item{'s' if unreadable > 1 else ''} could not be read"
+        warning = f"{warning}; {skipped}" if warning else skipped
+    return ParsedFeed(title=feed_title, entries=entries, problem=problem, warning=warning)
+
+
+def _bozo_words(exc) -> str:
+    if exc is None:
+        return "unknown error"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,64 @@
+"""The CPU-heavy steps of a refresh, run in worker processes on every core.
+
+Each function takes and returns plain picklable data. Heavy imports
+(feedparser, trafilatura, the gazetteer) happen in the workers, once each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .parse import FeedEntry, ParsedFeed, parse_feed
+
+_filters: dict[tuple[str, ...], object] = {}
+
+
+@dataclass
+class JudgedEntry:
+    entry: FeedEntry
+    relevant: bool
+    terms: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class JudgedFeed:
+    parsed: ParsedFeed
+    judged: list[JudgedEntry]
+
+
+def _relevance(keywords: tuple[str, ...]):
+    from .relevance import RelevanceFilter
+
+    if keywords not in _filters:
+        _filters[keywords] = RelevanceFilter(list(keywords))
+    return _filters[keywords]
+
+
+def parse_and_judge(body: bytes, url: str, content_type: str | None, keywords: tuple[str, ...] | None) -> JudgedFeed:
+    """Parse a feed and judge each entry's relevance (the caller decides what to keep).
+
+    ``keywords`` None means a regional feed: everything is kept, nothing judged.
+    """
+    parsed = parse_feed(body, url, content_type)
+    if keywords is None:
+        return JudgedFeed(parsed, [JudgedEntry(entry, True) for entry in parsed.entries])
+    relevance = _relevance(keywords)
+    judged = []
+    for entry in parsed.entries:
+        verdict = relevance.judge(entry.title, entry.summary, entry.content)
+        judged.append(JudgedEntry(entry, verdict.kept, list(verdict.terms), verdict.reason))
+    return JudgedFeed(parsed, judged)
+
+
+def extract(html: bytes, url: str, reference: str) -> tuple[object, bool]:
+    """The page's text, and whether it is only a sliver of an article."""
+    from .extract import extract_page, is_sliver
+
+    result = extract_page(html, url)
+    return result, result.method == "failed" or is_sliver(result.text, reference or None)
+
+
+def warm_up() -> None:
+    """Import what the workers need before the first real task arrives."""
+    import feedparser  # noqa: F401

@@ -1,0 +1,278 @@
+"""One refresh cycle: every feed fetched, new items kept, their text extracted, stored.
+
+Network work runs concurrently on one event loop; parsing, relevance and
+extraction run in a pool of worker processes (one per core) so they neither
+block the fetchers nor each other. A feed that answers 304, or the same
+bytes as last time, costs no parsing at all. Failures are per feed: each is
+recorded with its reason and the rest go on. Articles are stored in batches
+as they arrive, so an interrupted refresh keeps what it had finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from .config import Config, Feed
+from .fetch import FetchLimits, Fetcher
+from .pipeline import JudgedEntry, extract, parse_and_judge, warm_up
+from .store import NewArticle, Store, make_id
+
+BACKOFF_FIRST = 5 * 60  # seconds before retrying a feed that failed once
+BACKOFF_MAX = 6 * 3600
+RETRY_AFTER_MAX = 24 * 3600
+FLUSH_EVERY_ARTICLES = 5000
+FLUSH_EVERY_SECONDS = 10.0
+
+
+class WorkerCrashed(Exception):
+    pass
+
+
+@dataclass
+class FeedReport:
+    feed: Feed
+    outcome: str  # "updated", "unchanged", "failed", "waiting"
+    error: str | None = None
+    warning: str | None = None
+    items: int = 0
+    kept: int = 0
+    new: int = 0
+    status: int | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "url": self.feed.url, "name": self.feed.name, "outcome": self.outcome, "error": self.error,
+            "warning": self.warning, "status": self.status, "items": self.items, "kept": self.kept,
+            "new": self.new,
+        }
+
+
+@dataclass
+class RefreshSummary:
+    reports: list[FeedReport]
+    new_ids: list[str]
+    elapsed: float
+    removed: int = 0
+
+    @property
+    def failed(self) -> list[FeedReport]:
+        return [r for r in self.reports if r.outcome == "failed"]
+
+    def line(self) -> str:
+        counts = {k: sum(1 for r in self.reports if r.outcome == k) for k in ("updated", "unchanged", "failed", "waiting")}
+        ok = counts["updated"] + counts["unchanged"]
+        parts = [f"{ok} feeds ok ({counts['unchanged']} unchanged)", f"{counts['failed']} failed"]
+        if counts["waiting"]:
+            parts.append(f"{counts['waiting']} waiting to retry")
+        parts.append(f"{len(self.new_ids)} new articles")
+        if self.removed:
+            parts.append(f"{self.removed} removed by retention")
+        return "refresh: " + ", ".join(parts) + f" in {self.elapsed:.1f} s"
+
+    def to_json(self) -> dict:
+        return {"feeds": [r.to_json() for r in self.reports], "new_articles": self.new_ids,
+                "removed": self.removed, "seconds": round(self.elapsed, 3)}
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int = 0
+    failed: int = 0
+    new: int = 0
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+
+
+class Refresher:
+    """Runs refresh cycles for one configuration and archive."""
+
+    def __init__(self, config: Config, store: Store, *, limits: FetchLimits = FetchLimits(),
+                 workers: int | None = None, on_progress: Callable[[Progress], None] | None = None):
+        self.config = config
+        self.store = store
+        self.limits = limits
+        self.workers = workers or os.cpu_count() or 1
+        self.on_progress = on_progress
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list[NewArticle] = []
+        self._new_ids: list[str] = []
+        self._last_flush = 0.0
+        self._flush_lock: asyncio.Lock | None = None
+
+    # -- the worker pool: started only when something needs parsing ---------
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver, not fork: the reader calls this from a thread, and
+            # forking a threaded process can copy a held lock into the child.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["tui.pipeline"])
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            for _ in range(self.workers):
+                self._pool.submit(warm_up)
+        return self._pool
+
+    async def _in_worker(self, fn, *args):
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._workers(), fn, *args)
+        except BrokenProcessPool:
+            # A worker died (a parser crashed on hostile input): start afresh for
+            # the remaining feeds and report this one as failed.
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkerCrashed("a worker process died while reading it") from None
+
+    # -- running -------------------------------------------------------------
+    def run(self) -> RefreshSummary:
+        try:
+            return asyncio.run(self._run())
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    async def _run(self) -> RefreshSummary:
+        started = time.monotonic()
+        now = time.time()
+        self._flush_lock = asyncio.Lock()
+        self._last_flush = time.monotonic()
+        states = self.store.feed_states()
+        progress = Progress(total=len(self.config.feeds))
+        keywords = tuple(self.config.keywords)
+        async with Fetcher(self.limits) as fetcher:
+            async def one(feed: Feed) -> FeedReport:
+                state = dict(states.get(feed.url, {}))
+                try:
+                    report = await self._refresh_feed(fetcher, feed, state, keywords, now)
+                except WorkerCrashed as exc:
+                    report = self._failed(feed, state, str(exc), None, now, None)
+                states[feed.url] = state
+                progress.done += 1
+                progress.failed += report.outcome == "failed"
+                progress.new = len(self._new_ids) + len(self._pending)
+                if self.on_progress:
+                    self.on_progress(progress)
+                return report
+
+            reports = await asyncio.gather(*(one(feed) for feed in self.config.feeds))
+        await self._flush(force=True)
+        self.store.save_feed_states({f.url: states[f.url] for f in self.config.feeds})
+        removed = self._apply_retention()
+        return RefreshSummary(list(reports), list(self._new_ids), time.monotonic() - started, removed)
+
+    def _apply_retention(self) -> int:
+        days = self.config.settings.retention_days
+        if not days:
+            return 0
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        return self.store.remove_articles(self.store.articles_older_than(cutoff))
+
+    async def _refresh_feed(self, fetcher: Fetcher, feed: Feed, state: dict, keywords, now: float) -> FeedReport:
+        retry_at = state.get("retry_at")
+        if retry_at and retry_at > now:
+            when = datetime.fromtimestamp(retry_at, timezone.utc).strftime("%H:%M UTC")
+            return FeedReport(feed, "waiting", error=f"waiting until {when} after: {state.get('last_error')}")
+        state["last_attempt"] = _iso(now)
+        result = await fetcher.get(
+            feed.url, etag=state.get("etag"), last_modified=state.get("last_modified"),
+            max_bytes=self.limits.feed_bytes,
+            accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        )
+        if not result.ok:
+            return self._failed(feed, state, result.error, result.status, now, result.retry_after)
+        if result.not_modified:
+            return self._unchanged(feed, state, 304)
+        digest = hashlib.blake2b(result.body, digest_size=16).hexdigest()
+        if digest == state.get("body_hash"):
+            return self._unchanged(feed, state, result.status)
+        judged = await self._in_worker(parse_and_judge, result.body, result.final_url, result.content_type,
+                                       None if feed.regional else keywords)
+        parsed = judged.parsed
+        if parsed.problem:
+            return self._failed(feed, state, parsed.problem, result.status, now, None)
+        keep = [j for j in judged.judged if feed.regional or j.relevant]
+        fresh = self._unseen(keep)
+        articles = await asyncio.gather(*(self._article(fetcher, feed, j) for j in fresh))
+        self._pending.extend(articles)
+        await self._flush()
+        state.update({
+            "name": feed.name, "etag": result.etag, "last_modified": result.last_modified, "body_hash": digest,
+            "last_success": _iso(now), "last_error": None, "status": result.status, "failures": 0,
+            "retry_at": None, "items": len(parsed.entries), "kept": len(keep), "new": len(fresh),
+            "warning": parsed.warning,
+        })
+        return FeedReport(feed, "updated", warning=parsed.warning, items=len(parsed.entries), kept=len(keep),
+                          new=len(fresh), status=result.status)
+
+    def _unseen(self, entries: list[JudgedEntry]) -> list[JudgedEntry]:
+        """Entries the archive has not stored and this refresh has not queued."""
+        queued = {a.key for a in self._pending}
+        out = []
+        for judged in entries:
+            key = judged.entry.key
+            if key in queued or self.store.has_article(make_id(key)):
+                continue
+            queued.add(key)
+            out.append(judged)
+        return out
+
+    def _unchanged(self, feed: Feed, state: dict, status: int | None) -> FeedReport:
+        state.update({"last_success": state.get("last_attempt"), "last_error": None, "status": status,
+                      "failures": 0, "retry_at": None, "new": 0})
+        return FeedReport(feed, "unchanged", items=state.get("items", 0), kept=state.get("kept", 0), status=status)
+
+    def _failed(self, feed, state, error, status, now, retry_after) -> FeedReport:
+        failures = int(state.get("failures") or 0) + 1
+        wait = min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
+        if retry_after is not None:
+            wait = min(max(retry_after, 1.0), RETRY_AFTER_MAX)
+        state.update({"name": feed.name, "last_error": error, "status": status, "failures": failures,
+                      "retry_at": now + wait, "etag": None, "last_modified": None, "body_hash": None, "new": 0})
+        return FeedReport(feed, "failed", error=error, status=status)
+
+    async def _article(self, fetcher: Fetcher, feed: Feed, judged: JudgedEntry) -> NewArticle:
+        entry = judged.entry
+        text, method, published, note = entry.feed_text, "feed", entry.published, ""
+        if feed.extract and entry.has_full_text:
+            text, method = entry.content, "feed-content"
+        elif feed.extract and entry.url:
+            page = await fetcher.get(entry.url, max_bytes=self.limits.page_bytes,
+                                     accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+            if page.ok and page.body:
+                extracted, sliver = await self._in_worker(extract, page.body, page.final_url, entry.summary)
+                if not sliver:
+                    text, method = extracted.text, extracted.method
+                    published = published or extracted.published
+                else:
+                    method, note = "feed-fallback", "the page gave too little text to be the article"
+            else:
+                method, note = "feed-fallback", f"the page could not be fetched: {page.error or 'it was empty'}"
+        why = judged.reason if not feed.regional else "from a regional feed"
+        return NewArticle(
+            key=entry.key, title=entry.title, feed=feed.name, text=text, url=entry.url, feed_url=feed.url,
+            published=published, method=method, note=note, kept=list(judged.terms), why=why,
+        )
+
+    async def _flush(self, force: bool = False) -> None:
+        due = (len(self._pending) >= FLUSH_EVERY_ARTICLES
+               or time.monotonic() - self._last_flush >= FLUSH_EVERY_SECONDS)
+        if not self._pending or not (force or due):
+            return
+        async with self._flush_lock:
+            batch, self._pending = self._pending, []
+            if batch:
+                ids = await asyncio.get_running_loop().run_in_executor(None, self.store.add_articles, batch)
+                self._new_ids.extend(ids)
+            self._last_flush = time.monotonic()
