@@ -94,53 +94,57 @@ def _utc_iso(parsed) -> str | None:
     return moment.isoformat(timespec="seconds")
 
 
-def _entry(raw, base: str, feed_title: str | None) -> FeedEntry:
-    notes = []
-    link = clean_link(raw.get("link"), base)
-    if link is None:
+def _from_feedparser(raw) -> dict:
+    """The fields we use from one feedparser entry, in the simple reader's shape."""
+    link = raw.get("link")
+    if not link:
         for alt in raw.get("links") or []:
-            if alt.get("rel", "alternate") == "alternate" and (link := clean_link(alt.get("href"), base)):
+            if alt.get("rel", "alternate") == "alternate" and alt.get("href"):
+                link = alt.get("href")
                 break
-    if raw.get("link") and link is None:
+    contents = [c.get("value") or "" for c in raw.get("content") or [] if isinstance(c, dict)]
+    return {
+        "title": raw.get("title") or "",
+        "link": link or "",
+        "id": raw.get("id") if isinstance(raw.get("id"), str) else "",
+        "summary": raw.get("summary") or "",
+        "content": max(contents, key=len, default=""),
+        # dict.get: feedparser's own lookup maps missing keys onto others, with a warning
+        "published": _utc_iso(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
+                              or dict.get(raw, "created_parsed")),
+    }
+
+
+def _entry(raw: dict, base: str, feed_title: str | None) -> FeedEntry:
+    notes = []
+    link = clean_link(raw["link"], base)
+    if raw["link"] and link is None:
         notes.append("its link is not an http(s) address and is not followed")
-    summary = html_to_text(raw.get("summary"))
-    contents = [html_to_text(c.get("value")) for c in raw.get("content") or [] if isinstance(c, dict)]
-    content = max(contents, key=len, default="")
-    title = html_to_text(raw.get("title")).replace("\n\n", " ").strip()
+    content = html_to_text(raw["content"])
+    summary = html_to_text(raw["summary"]) or content  # as feedparser does when only content is given
+    title = html_to_text(raw["title"]).replace("\n\n", " ").strip()
     if not title:
         source = summary or content
         title = (source[:90].rsplit(" ", 1)[0] + "…") if len(source) > 90 else source
         title = title or f"(untitled item from {feed_title or 'this feed'})"
         notes.append("it has no title")
-    guid = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id").strip() else None
-    published = _utc_iso(raw.get("published_parsed") or raw.get("updated_parsed") or raw.get("created_parsed"))
+    guid = raw["id"].strip() or None
     if link:
         key = link
     elif guid:
-        key = f"guid:{base}#{guid.strip()}"
+        key = f"guid:{base}#{guid}"
     else:
         digest = hashlib.blake2b(f"{title}\n{summary}".encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
         key = f"item:{base}#{digest}"
-    return FeedEntry(key=key, title=title, url=link, published=published, summary=summary,
+    return FeedEntry(key=key, title=title, url=link, published=raw["published"], summary=summary,
                      content=content, guid=guid, notes=notes)
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse fetched bytes. Never raises: an unusable feed comes back with ``problem`` set."""
-    import feedparser  # imported where parsing happens (worker processes), not at start
-
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    try:
-        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
-    except Exception as exc:  # noqa: BLE001 - feedparser on hostile bytes; report, never crash
-        return ParsedFeed(title=None, entries=[], problem=f"the feed could not be parsed ({type(exc).__name__}: {exc})")
-    feed_title = (html_to_text(parsed.feed.get("title")) or None) if isinstance(parsed.feed, dict) else None
+def _entries(raws, url: str, feed_title: str | None) -> tuple[list[FeedEntry], int]:
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     unreadable = 0
-    for raw in parsed.entries:
+    for raw in raws:
         try:
             entry = _entry(raw, url, feed_title)
         except Exception:  # noqa: BLE001 - one broken item must not lose the others
@@ -150,6 +154,44 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             continue  # the same item twice in one feed (duplicate GUID or link)
         seen.add(entry.key)
         entries.append(entry)
+    return entries, unreadable
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse fetched bytes. Never raises: an unusable feed comes back with ``problem`` set."""
+    from .simplefeed import read_simple  # lxml loads in the workers that parse, not at start
+
+    simple = read_simple(body, content_type)
+    if simple is not None:
+        title, raws = simple
+        feed_title = html_to_text(title) or None
+        entries, unreadable = _entries(raws, url, feed_title)
+        warning = f"{unreadable} items could not be read" if unreadable else None
+        return ParsedFeed(title=feed_title, entries=entries, warning=warning)
+    return _parse_with_feedparser(body, url, content_type)
+
+
+def _parse_with_feedparser(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    import feedparser  # imported where parsing happens (worker processes), not at start
+
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        # No sanitizing: the HTML is never shown, only turned into text by
+        # html_to_text, which drops scripts with their contents.
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
+    except Exception as exc:  # noqa: BLE001 - feedparser on hostile bytes; report, never crash
+        return ParsedFeed(title=None, entries=[], problem=f"the feed could not be parsed ({type(exc).__name__}: {exc})")
+    feed_title = (html_to_text(parsed.feed.get("title")) or None) if isinstance(parsed.feed, dict) else None
+    raws = []
+    for raw in parsed.entries:
+        try:
+            raws.append(_from_feedparser(raw))
+        except Exception:  # noqa: BLE001 - a broken item is counted, not fatal
+            raws.append(None)
+    entries, unreadable = _entries((r for r in raws if r is not None), url, feed_title)
+    unreadable += raws.count(None)
     problem = warning = None
     soft = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
     if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), soft) and parsed.get("version"):

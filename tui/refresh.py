@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -105,15 +102,18 @@ class Refresher:
         self.limits = limits
         self.workers = workers or os.cpu_count() or 1
         self.on_progress = on_progress
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = None  # a ProcessPoolExecutor, started on first need
         self._pending: list[NewArticle] = []
         self._new_ids: list[str] = []
         self._last_flush = 0.0
         self._flush_lock: asyncio.Lock | None = None
 
     # -- the worker pool: started only when something needs parsing ---------
-    def _workers(self) -> ProcessPoolExecutor:
+    def _workers(self):
         if self._pool is None:
+            import multiprocessing  # only a refresh that has something to parse pays for these
+            from concurrent.futures import ProcessPoolExecutor
+
             # forkserver, not fork: the reader calls this from a thread, and
             # forking a threaded process can copy a held lock into the child.
             context = multiprocessing.get_context("forkserver")
@@ -124,6 +124,8 @@ class Refresher:
         return self._pool
 
     async def _in_worker(self, fn, *args):
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return await asyncio.get_running_loop().run_in_executor(self._workers(), fn, *args)
         except BrokenProcessPool:
@@ -204,7 +206,9 @@ class Refresher:
             return self._failed(feed, state, parsed.problem, result.status, now, None)
         keep = [j for j in judged.judged if feed.regional or j.relevant]
         fresh = self._unseen(keep)
-        articles = await asyncio.gather(*(self._article(fetcher, feed, j) for j in fresh))
+        needs_page = [j for j in fresh if feed.extract and j.entry.url and not j.entry.has_full_text]
+        articles = [self._article_from_feed(feed, j) for j in fresh if j not in needs_page]
+        articles += await asyncio.gather(*(self._article(fetcher, feed, j) for j in needs_page))
         self._pending.extend(articles)
         await self._flush()
         state.update({
@@ -219,10 +223,11 @@ class Refresher:
     def _unseen(self, entries: list[JudgedEntry]) -> list[JudgedEntry]:
         """Entries the archive has not stored and this refresh has not queued."""
         queued = {a.key for a in self._pending}
+        stored = self.store.stored_ids([make_id(j.entry.key) for j in entries])
         out = []
         for judged in entries:
             key = judged.entry.key
-            if key in queued or self.store.has_article(make_id(key)):
+            if key in queued or make_id(key) in stored:
                 continue
             queued.add(key)
             out.append(judged)
@@ -242,27 +247,37 @@ class Refresher:
                       "retry_at": now + wait, "etag": None, "last_modified": None, "body_hash": None, "new": 0})
         return FeedReport(feed, "failed", error=error, status=status)
 
-    async def _article(self, fetcher: Fetcher, feed: Feed, judged: JudgedEntry) -> NewArticle:
+    def _article_from_feed(self, feed: Feed, judged: JudgedEntry) -> NewArticle:
+        """An article whose text is the feed's own (extract: false, or a full-text feed)."""
         entry = judged.entry
-        text, method, published, note = entry.feed_text, "feed", entry.published, ""
         if feed.extract and entry.has_full_text:
-            text, method = entry.content, "feed-content"
-        elif feed.extract and entry.url:
-            page = await fetcher.get(entry.url, max_bytes=self.limits.page_bytes,
-                                     accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
-            if page.ok and page.body:
-                extracted, sliver = await self._in_worker(extract, page.body, page.final_url, entry.summary)
-                if not sliver:
-                    text, method = extracted.text, extracted.method
-                    published = published or extracted.published
-                else:
-                    method, note = "feed-fallback", "the page gave too little text to be the article"
+            return self._new(feed, judged, entry.content, "feed-content", entry.published, "")
+        return self._new(feed, judged, entry.feed_text, "feed", entry.published, "")
+
+    async def _article(self, fetcher: Fetcher, feed: Feed, judged: JudgedEntry) -> NewArticle:
+        """An article whose text comes from its page, or from the feed when the page fails."""
+        entry = judged.entry
+        text, method, published, note = entry.feed_text, "feed-fallback", entry.published, ""
+        page = await fetcher.get(entry.url, max_bytes=self.limits.page_bytes,
+                                 accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+        if not (page.ok and page.body):
+            note = f"the page could not be fetched: {page.error or 'it was empty'}"
+        else:
+            extracted, sliver = await self._in_worker(extract, page.body, page.final_url, entry.summary)
+            if sliver:
+                note = "the page gave too little text to be the article"
             else:
-                method, note = "feed-fallback", f"the page could not be fetched: {page.error or 'it was empty'}"
-        why = judged.reason if not feed.regional else "from a regional feed"
+                text, method = extracted.text, extracted.method
+                published = published or extracted.published
+        return self._new(feed, judged, text, method, published, note)
+
+    @staticmethod
+    def _new(feed: Feed, judged: JudgedEntry, text: str, method: str, published, note: str) -> NewArticle:
+        entry = judged.entry
         return NewArticle(
             key=entry.key, title=entry.title, feed=feed.name, text=text, url=entry.url, feed_url=feed.url,
-            published=published, method=method, note=note, kept=list(judged.terms), why=why,
+            published=published, method=method, note=note, kept=list(judged.terms),
+            why=judged.reason if not feed.regional else "from a regional feed",
         )
 
     async def _flush(self, force: bool = False) -> None:

@@ -375,6 +375,11 @@ class Store:
         """Ids of articles dated before ``cutoff`` (ISO 8601), seeds excepted."""
         return [i for i, d in self._articles.raw().items() if d["date"] < cutoff and not d["seed"]]
 
+    def stored_ids(self, article_ids: Iterable[str]) -> set[str]:
+        """Which of these ids the archive holds (one look at the index for all)."""
+        listed = self._articles.raw()
+        return {i for i in article_ids if i in listed}
+
     def has_article(self, article_id: str) -> bool:
         return article_id in self._articles.raw()
 
