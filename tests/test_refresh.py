@@ -233,3 +233,27 @@ def test_the_extract_command_reads_files_and_addresses(server, tmp_path):
     assert found["file:///etc/passwd"]["method"] == "failed"
     text = run_cli("extract", str(saved)).stdout.decode()
     assert text.startswith(f"== {saved}\n   title: ") and "Rustaveli Avenue" in text
+
+
+def test_retention_drops_old_articles_only_when_asked(server, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    recent = (datetime.now(timezone.utc) - timedelta(days=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    server.add("/feed", body=rss([
+        {"title": "Old Tbilisi item", "link": "https://x.example/old", "pubDate": "Mon, 06 Jan 2020 10:00:00 GMT"},
+        {"title": "Recent Tbilisi item", "link": "https://x.example/new", "pubDate": recent},
+    ]))
+    store = Store(tmp_path / "data")
+    from tui.workspace import load_seeds
+
+    load_seeds(store)
+    keep_all = config_for(server, tmp_path, "feeds:\n  - url: BASE/feed\n    regional: true\n    extract: false\n")
+    assert refresh(keep_all, store).removed == 0 and store.article_count() == 4
+    server.routes["/feed"].etag = None
+    limited = config_for(server, tmp_path, "settings:\n  retention_days: 30\n"
+                                           "feeds:\n  - url: BASE/feed\n    regional: true\n    extract: false\n")
+    summary = refresh(limited, store)
+    assert summary.removed == 1 and "1 removed by retention" in summary.line()
+    titles = {a["title"] for s in Store(tmp_path / "data").stories_json() for a in s["articles"]}
+    assert "Old Tbilisi item" not in titles and "Recent Tbilisi item" in titles
+    assert len(titles) == 3  # the seeds (from 2025, older than 30 days) are never dropped
