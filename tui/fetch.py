@@ -292,7 +292,7 @@ def _status_words(status: int, reason: str) -> str:
     common = {
         401: "the server wants a login (HTTP 401)",
         403: "the server refused access (HTTP 403)",
-        404: "not found (HTTP 404): the feed may have moved",
+        404: "not found (HTTP 404)",
         410: "gone (HTTP 410): the server says it was removed for good",
         429: "too many requests (HTTP 429): the server asked us to slow down",
         500: "the server failed (HTTP 500)",

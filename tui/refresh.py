@@ -193,7 +193,10 @@ class Refresher:
             accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
         )
         if not result.ok:
-            return self._failed(feed, state, result.error, result.status, now, result.retry_after)
+            error = result.error
+            if result.status in (404, 410):
+                error += ": the feed may have moved; check its address in feeds.yaml"
+            return self._failed(feed, state, error, result.status, now, result.retry_after)
         if result.not_modified:
             return self._unchanged(feed, state, 304)
         digest = hashlib.blake2b(result.body, digest_size=16).hexdigest()
