@@ -124,3 +124,33 @@ def test_per_host_concurrency_is_bounded(server):
     results = asyncio.run(go())
     assert all(r.ok for r in results)
     assert time.monotonic() - started >= 0.85  # 6 requests, 2 at a time, 0.3 s each
+
+
+def test_cut_off_and_concatenated_compressed_bodies(server):
+    whole = gzip.compress(b"<rss>" + b"Yerevan " * 500 + b"</rss>")
+    cut = fetch(server.add("/cut", raw_gzip=whole[: len(whole) // 2]))
+    assert cut.body is None and cut.error == "the gzip body ended before it was complete"
+    two = gzip.compress(b"<rss>first half ") + gzip.compress(b"second half</rss>")
+    assert fetch(server.add("/two", raw_gzip=two)).body == b"<rss>first half second half</rss>"
+
+
+@pytest.mark.parametrize("link", ["http://127.0.0.1:70000/a", "http://127.0.0.1:99999/", "http://exa mple.org/"])
+def test_impossible_addresses_are_errors_not_crashes(server, link):
+    assert fetch(link).error
+    assert "not fetched" in fetch(server.add("/hop", redirect_to=link)).error
+
+
+def test_the_deadline_starts_when_a_request_is_sent_not_while_it_waits_its_turn(server):
+    for i in range(6):
+        server.add(f"/q{i}", body=b"ok", delay=0.6)
+
+    async def go():
+        async with Fetcher(FetchLimits(per_host=1, total_timeout=1.5)) as fetcher:
+            return await asyncio.gather(*(fetcher.get(server.url(f"/q{i}")) for i in range(6)))
+
+    results = asyncio.run(go())
+    assert all(r.ok for r in results), [r.error for r in results]  # 3.6 s queued in all, 0.6 s each
+
+
+def test_retry_after_needs_ascii_digits():
+    assert parse_retry_after("\u00b2\u00b3") is None and parse_retry_after("30") == 30

@@ -68,7 +68,7 @@ def test_a_regional_feed_is_kept_whole_and_pages_are_extracted(server, tmp_path)
     config = config_for(server, tmp_path, "feeds:\n  - url: BASE/feed\n    name: Civil\n    regional: true\n")
     store = Store(tmp_path / "data")
     summary = refresh(config, store)
-    assert summary.line().startswith("refresh: 1 feeds ok (0 unchanged), 0 failed, 3 new articles")
+    assert summary.line().startswith("refresh: 1 feed ok (0 unchanged), 0 failed, 3 new articles")
     [report] = summary.reports
     assert (report.outcome, report.items, report.kept, report.new) == ("updated", 3, 3, 3)
     a1 = make_id(server.url("/a1"))
@@ -138,7 +138,7 @@ def test_broken_feeds_are_reported_each_and_back_off_while_the_rest_go_on(server
     assert outcome["good"] == ("updated", None)
     assert outcome["missing"][1].startswith("not found (HTTP 404)")
     assert outcome["busy"][1].startswith("too many requests (HTTP 429)")
-    assert outcome["html"][0] == "failed" and "not" in outcome["html"][1]
+    assert outcome["html"] == ("failed", "not a feed: the address serves a web page (HTML), not RSS or Atom")
     assert outcome["big"][1].startswith("larger than 10 MB")
     assert len(summary.new_ids) == 1
     states = store.feed_states()
@@ -212,7 +212,7 @@ def test_the_refresh_command_lists_failures_and_exits_zero(server, tmp_path):
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr
     assert f"  failed: Down Outlet ({server.url('/down')}): the server failed (HTTP 500)" in out
-    assert out.splitlines()[-1].startswith("refresh: 1 feeds ok (0 unchanged), 1 failed, 1 new articles in ")
+    assert out.splitlines()[-1].startswith("refresh: 1 feed ok (0 unchanged), 1 failed, 1 new article in ")
     stories = json.loads(run_cli(*args, "stories", "--json").stdout)
     assert any(a["title"] == "Armenia item" for s in stories for a in s["articles"])
     again = json.loads(run_cli(*args, "refresh", "--json").stdout)
@@ -257,3 +257,43 @@ def test_retention_drops_old_articles_only_when_asked(server, tmp_path):
     titles = {a["title"] for s in Store(tmp_path / "data").stories_json() for a in s["articles"]}
     assert "Old Tbilisi item" not in titles and "Recent Tbilisi item" in titles
     assert len(titles) == 3  # the seeds (from 2025, older than 30 days) are never dropped
+    # The feed changes again: the expired item is not taken back in only to be dropped.
+    server.routes["/feed"].body += b"\n"
+    again = refresh(limited, store)
+    assert again.new_ids == [] and again.removed == 0 and again.reports[0].new == 0
+
+
+def test_one_link_in_two_feeds_is_fetched_and_counted_once(server, tmp_path):
+    server.add("/shared", body=page("Shared story", *BODY), content_type="text/html")
+    for name in ("a", "b"):
+        server.add(f"/{name}", body=rss([{"title": "Shared story", "link": server.url("/shared"), "description": "t"}]))
+    config = config_for(server, tmp_path, "feeds:\n  - url: BASE/a\n    regional: true\n"
+                                          "  - url: BASE/b\n    regional: true\n")
+    summary = refresh(config, Store(tmp_path / "data"))
+    assert server.hits["/shared"] == 1 and len(summary.new_ids) == 1
+    assert sorted(r.new for r in summary.reports) == [0, 1]
+
+
+def test_hostile_markup_and_impossible_links_do_not_stop_the_refresh(server, tmp_path):
+    server.add("/hostile", body=rss([
+        {"title": "Unclosed comments about Baku", "link": "https://h.example/1", "description": "<!--" * 50000},
+        {"title": "Unclosed scripts about Baku", "link": "https://h.example/2", "description": "<script " * 50000},
+        {"title": "Bad port about Baku", "link": "http://127.0.0.1:70000/a", "description": "x"},
+    ]))
+    server.add("/good", body=rss([{"title": "Fine Yerevan item", "link": "https://g.example/1", "description": "d"}]))
+    config = config_for(server, tmp_path, "feeds:\n  - url: BASE/hostile\n    regional: true\n"
+                                          "  - url: BASE/good\n    regional: true\n    extract: false\n")
+    store = Store(tmp_path / "data")
+    summary = refresh(config, store)
+    assert [r.outcome for r in summary.reports] == ["updated", "updated"]
+    assert len(summary.new_ids) == 4
+    bad_port = store._details.raw()[make_id("http://127.0.0.1:70000/a")]
+    assert bad_port["method"] == "feed-fallback" and "invalid port" in bad_port["note"]
+
+
+def test_quiet_refresh_prints_nothing_when_all_is_well(server, tmp_path):
+    server.add("/ok", body=rss([{"title": "Armenia item", "link": "https://x.example/1", "description": "d"}]))
+    config = tmp_path / "feeds.yaml"
+    config.write_text(f"feeds:\n  - url: {server.url('/ok')}\n    regional: true\n    extract: false\n")
+    result = run_cli("--config", str(config), "--data-dir", str(tmp_path / "data"), "refresh", "--quiet")
+    assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""

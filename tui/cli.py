@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     refresh.add_argument("--json", action="store_true", help="print the per-feed results as JSON")
-    refresh.add_argument("--quiet", action="store_true", help="print only failures and the summary line")
+    refresh.add_argument("--quiet", action="store_true",
+                         help="print only the feeds that failed in this run (nothing when all went well): for cron")
 
     ext = commands.add_parser(
         "extract", parents=[common], help="show the text the reader extracts from pages",
@@ -151,13 +152,15 @@ def cmd_refresh(args) -> int:
         _write(orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
         return 0
     for report in summary.reports:
-        if report.outcome in ("failed", "waiting"):
-            print(f"  {report.outcome}: {terminal_safe(report.feed.name, one_line=True)} "
-                  f"({report.feed.url}): {terminal_safe(report.error, one_line=True)}")
-        elif report.warning and not args.quiet:
-            print(f"  warning: {terminal_safe(report.feed.name, one_line=True)}: "
-                  f"{terminal_safe(report.warning, one_line=True)}")
-    print(summary.line())
+        shown = args.quiet and report.outcome == "failed" or not args.quiet and (
+            report.outcome in ("failed", "waiting") or report.warning)
+        if shown:
+            what = report.error if report.outcome != "updated" else report.warning
+            label = report.outcome if report.outcome != "updated" else "warning"
+            print(f"  {label}: {terminal_safe(report.feed.name, one_line=True)} "
+                  f"({terminal_safe(report.feed.url, one_line=True)}): {terminal_safe(what, one_line=True)}")
+    if not args.quiet:
+        print(summary.line())
     return 0
 
 
@@ -234,7 +237,8 @@ def cmd_import_opml(args) -> int:
     _tell(skipped)
     added = add_feeds_to_config(config, feeds)
     for feed in added:
-        print(f"added {feed.url}" + (f" ({terminal_safe(feed.name, one_line=True)})" if feed.name else ""))
+        print(f"added {terminal_safe(feed.url, one_line=True)}"
+              + (f" ({terminal_safe(feed.name, one_line=True)})" if feed.name else ""))
     already = len({normalise_url(f.url) for f in feeds}) - len(added)
     print(
         f"{len(added)} feed{'s' if len(added) != 1 else ''} added to {config.path}; "

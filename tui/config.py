@@ -83,6 +83,8 @@ def check_feed_url(url: str) -> str | None:
         return "has no host name"
     if any(ch.isspace() for ch in url):
         return "contains spaces"
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in url):
+        return "contains control characters"
     return None
 
 

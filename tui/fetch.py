@@ -18,7 +18,7 @@ import email.utils
 import time
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -56,7 +56,6 @@ class FetchResult:
     retry_after: float | None = None  # seconds the server asked us to wait (429/503)
     error: str | None = None  # what went wrong, in words
     elapsed: float = 0.0
-    redirects: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +76,12 @@ def check_url(url: str) -> str | None:
         return f"{parts.scheme or 'a relative'} link refused: only http and https are fetched"
     if not parts.hostname:
         return "the address has no host"
+    try:
+        parts.port
+    except ValueError:
+        return "the address has an invalid port"
+    if any(ord(ch) < 33 or 127 <= ord(ch) < 160 for ch in url):
+        return "the address contains spaces or control characters"
     return None
 
 
@@ -85,7 +90,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -120,25 +125,33 @@ class _Inflater:
         if self.coding is None:
             out = data
         else:
-            if self.coding == "deflate" and self._z is None:
-                wrapped = len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
-                self._z = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
             out = b""
             pending = data
             while pending:
+                if self._z is None:  # deflate: zlib-wrapped or raw, told by the first bytes
+                    wrapped = len(pending) >= 2 and (pending[0] & 0x0F) == 8 and ((pending[0] << 8) | pending[1]) % 31 == 0
+                    self._z = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+                elif self._z.eof:
+                    if self.coding == "deflate" or not pending.strip(b"\0"):
+                        break  # trailing bytes after the stream: ignored
+                    self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)  # the next gzip member
                 room = self.limit - self.produced - len(out) + 1
                 try:
-                    part = self._z.decompress(pending, room)
+                    out += self._z.decompress(pending, room)
                 except zlib.error as exc:
                     raise FetchError(f"the body is not valid {self.coding} data ({exc})") from None
-                out += part
-                pending = self._z.unconsumed_tail
+                pending = self._z.unconsumed_tail or (self._z.unused_data if self._z.eof else b"")
                 if self.produced + len(out) > self.limit:
                     break
         self.produced += len(out)
         if self.produced > self.limit:
             raise FetchError(f"larger than {_size(self.limit)} once decompressed; not read further")
         return out
+
+    def finish(self) -> None:
+        """Refuse a compressed body that stopped before its end (a cut connection)."""
+        if self.coding is not None and (self._z is None or not self._z.eof):
+            raise FetchError(f"the {self.coding} body ended before it was complete")
 
 
 def _size(n: int) -> str:
@@ -191,8 +204,7 @@ class Fetcher:
         result = FetchResult(url=url, final_url=url)
         limit = max_bytes or self.limits.feed_bytes
         try:
-            async with asyncio.timeout(self.limits.total_timeout):
-                await self._get(result, etag, last_modified, limit, accept)
+            await self._get(result, etag, last_modified, limit, accept)
         except TimeoutError:
             result.error = f"no complete answer within {self.limits.total_timeout:.0f} s"
         except FetchError as exc:
@@ -203,6 +215,8 @@ class Fetcher:
             result.error = _describe_http_error(exc)
         except (OSError, ValueError, UnicodeError) as exc:
             result.error = f"cannot fetch: {exc}"
+        except Exception as exc:  # noqa: BLE001 - one address must never stop a refresh
+            result.error = f"cannot fetch: {type(exc).__name__}: {exc}"
         if result.error:
             result.body = None
         result.elapsed = time.monotonic() - started
@@ -211,6 +225,7 @@ class Fetcher:
     async def _get(self, result: FetchResult, etag, last_modified, limit, accept) -> None:
         url = result.url
         seen = {url}
+        deadline: float | None = None  # starts when the first request goes out, not while queued
         for hop in range(self.limits.max_redirects + 1):
             why = check_url(url)
             if why:
@@ -223,50 +238,64 @@ class Fetcher:
             if accept:
                 headers["Accept"] = accept
             host = (urlsplit(url).hostname or "").lower()
-            async with self._overall, self._hosts[host]:
-                client = self._client(urlsplit(url).scheme.lower())
-                try:
-                    request = client.build_request("GET", url, headers=headers)
-                except httpx.InvalidURL as exc:
-                    raise FetchError(f"not a valid address ({exc})") from None
-                try:
-                    response = await client.send(request, stream=True)
-                except httpx.InvalidURL:
-                    # httpx prepares the next hop even when not following it, and
-                    # chokes on a Location such as "javascript:..." before we see it.
-                    raise FetchError("redirected to an address that is not fetched: only http and https are fetched") from None
-                try:
-                    result.status = response.status_code
-                    result.final_url = url
-                    if response.status_code in REDIRECTS and "location" in response.headers:
-                        target = urljoin(url, response.headers["location"].strip())
-                        if target in seen:
-                            raise FetchError(f"redirect loop ({url} -> {target})")
-                        seen.add(target)
-                        result.redirects.append(target)
-                        url = target
-                        await _drain(response)
-                        continue
-                    self._read_headers(result, response)
-                    if response.status_code == 304:
-                        result.not_modified = True
-                        await _drain(response)
-                        return
-                    if response.status_code >= 400:
-                        await _drain(response)
-                        raise FetchError(_status_words(response.status_code, response.reason_phrase))
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > limit and "content-encoding" not in response.headers:
-                        raise FetchError(f"larger than {_size(limit)} ({_size(int(declared))} announced); not read")
-                    inflater = _Inflater(response.headers.get("content-encoding", ""), limit)
-                    parts = []
-                    async for chunk in response.aiter_raw(CHUNK):
-                        parts.append(inflater.feed(chunk))
-                    result.body = b"".join(parts)
+            # The host's slot first: waiting for a busy host must not hold one of the overall slots.
+            async with self._hosts[host], self._overall:
+                loop = asyncio.get_running_loop()
+                deadline = deadline or loop.time() + self.limits.total_timeout
+                async with asyncio.timeout_at(deadline):
+                    done = await self._hop(result, url, seen, headers, limit)
+                if done:
                     return
-                finally:
-                    await response.aclose()
+                url = result.final_url
         raise FetchError(f"more than {self.limits.max_redirects} redirects")
+
+    async def _hop(self, result: FetchResult, url: str, seen: set[str], headers: dict, limit: int) -> bool:
+        """One request; True when finished, False when redirected to ``result.final_url``."""
+        client = self._client(urlsplit(url).scheme.lower())
+        try:
+            request = client.build_request("GET", url, headers=headers)
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"not a valid address ({exc})") from None
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.InvalidURL:
+            # httpx prepares the next hop even when not following it, and
+            # chokes on a Location such as "javascript:..." before we see it.
+            raise FetchError("redirected to an address that is not fetched: only http and https are fetched") from None
+        try:
+            result.status = response.status_code
+            result.final_url = url
+            if response.status_code in REDIRECTS and "location" in response.headers:
+                target = urljoin(url, response.headers["location"].strip())
+                if target in seen:
+                    raise FetchError(f"redirect loop ({url} -> {target})")
+                why = check_url(target)
+                if why:
+                    raise FetchError(f"redirected to an address that is not fetched: {why}")
+                seen.add(target)
+                result.final_url = target
+                await _drain(response)
+                return False
+            self._read_headers(result, response)
+            if response.status_code == 304:
+                result.not_modified = True
+                await _drain(response)
+                return True
+            if response.status_code >= 400:
+                await _drain(response)
+                raise FetchError(_status_words(response.status_code, response.reason_phrase))
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit and "content-encoding" not in response.headers:
+                raise FetchError(f"larger than {_size(limit)} ({_size(int(declared))} announced); not read")
+            inflater = _Inflater(response.headers.get("content-encoding", ""), limit)
+            parts = []
+            async for chunk in response.aiter_raw(CHUNK):
+                parts.append(inflater.feed(chunk))
+            inflater.finish()
+            result.body = b"".join(parts)
+            return True
+        finally:
+            await response.aclose()
 
     @staticmethod
     def _read_headers(result: FetchResult, response: httpx.Response) -> None:
@@ -316,7 +345,3 @@ def _describe_http_error(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.UnsupportedProtocol):
         return "only http and https are fetched"
     return f"{type(exc).__name__}: {exc}"
-
-
-def http_date(ts: float) -> str:
-    return email.utils.format_datetime(datetime.fromtimestamp(ts, timezone.utc), usegmt=True)

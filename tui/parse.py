@@ -12,7 +12,7 @@ import calendar
 import hashlib
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -27,8 +27,6 @@ class FeedEntry:
     published: str | None
     summary: str  # plain text
     content: str  # plain text of the fullest body the feed carries ("" when none)
-    guid: str | None = None
-    notes: list[str] = field(default_factory=list)  # what was odd about the entry
 
     @property
     def feed_text(self) -> str:
@@ -48,10 +46,14 @@ class ParsedFeed:
     warning: str | None = None  # parsed, but the feed is not well-formed
 
 
-_BLOCK = re.compile(r"(?i)<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/blockquote|blockquote|tr|/tr)\b[^>]*>")
-_TAG = re.compile(r"<[^>]*>")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_SCRIPT = re.compile(r"(?is)<(script|style)\b.*?</\1\s*>")
+# Every pattern here runs in time linear in the text, even on hostile input: an
+# unclosed comment or script swallows the rest (as a browser would) instead of
+# being searched for again from each later "<", and a tag may not contain "<".
+_BLOCK = re.compile(r"(?i)<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/blockquote|blockquote|tr|/tr)\b[^<>]*>")
+_TAG = re.compile(r"<[^<>]*>")
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_SCRIPT = re.compile(r"(?is)<(script|style)\b.*?(?:</\1\s*>|\Z)")
+MAX_FIELD_CHARS = 500_000  # no feed field is longer; a hostile one is cut here
 _BLANKS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _PARAS = re.compile(r"\s*\n\s*(?:\n\s*)*")
 
@@ -60,7 +62,7 @@ def html_to_text(markup: str | None) -> str:
     """Plain text from an HTML fragment: paragraphs kept, tags and entities gone."""
     if not markup:
         return ""
-    text = _SCRIPT.sub(" ", _COMMENT.sub(" ", markup))
+    text = _SCRIPT.sub(" ", _COMMENT.sub(" ", markup[:MAX_FIELD_CHARS]))
     text = _BLOCK.sub("\n\n", text)
     text = html.unescape(_TAG.sub("", text))
     paragraphs = [_BLANKS.sub(" ", p).strip() for p in _PARAS.split(text)]
@@ -115,11 +117,8 @@ def _from_feedparser(raw) -> dict:
     }
 
 
-def _entry(raw: dict, base: str, feed_title: str | None) -> FeedEntry:
-    notes = []
+def _entry(raw: dict, base: str, identity: str, feed_title: str | None) -> FeedEntry:
     link = clean_link(raw["link"], base)
-    if raw["link"] and link is None:
-        notes.append("its link is not an http(s) address and is not followed")
     content = html_to_text(raw["content"])
     summary = html_to_text(raw["summary"]) or content  # as feedparser does when only content is given
     title = html_to_text(raw["title"]).replace("\n\n", " ").strip()
@@ -127,26 +126,24 @@ def _entry(raw: dict, base: str, feed_title: str | None) -> FeedEntry:
         source = summary or content
         title = (source[:90].rsplit(" ", 1)[0] + "…") if len(source) > 90 else source
         title = title or f"(untitled item from {feed_title or 'this feed'})"
-        notes.append("it has no title")
     guid = raw["id"].strip() or None
     if link:
         key = link
     elif guid:
-        key = f"guid:{base}#{guid}"
+        key = f"guid:{identity}#{guid}"
     else:
         digest = hashlib.blake2b(f"{title}\n{summary}".encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
-        key = f"item:{base}#{digest}"
-    return FeedEntry(key=key, title=title, url=link, published=raw["published"], summary=summary,
-                     content=content, guid=guid, notes=notes)
+        key = f"item:{identity}#{digest}"
+    return FeedEntry(key=key, title=title, url=link, published=raw["published"], summary=summary, content=content)
 
 
-def _entries(raws, url: str, feed_title: str | None) -> tuple[list[FeedEntry], int]:
+def _entries(raws, url: str, identity: str, feed_title: str | None) -> tuple[list[FeedEntry], int]:
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     unreadable = 0
     for raw in raws:
         try:
-            entry = _entry(raw, url, feed_title)
+            entry = _entry(raw, url, identity, feed_title)
         except Exception:  # noqa: BLE001 - one broken item must not lose the others
             unreadable += 1
             continue
@@ -157,21 +154,27 @@ def _entries(raws, url: str, feed_title: str | None) -> tuple[list[FeedEntry], i
     return entries, unreadable
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse fetched bytes. Never raises: an unusable feed comes back with ``problem`` set."""
+def parse_feed(body: bytes, url: str, content_type: str | None = None, identity: str | None = None) -> ParsedFeed:
+    """Parse fetched bytes. Never raises: an unusable feed comes back with ``problem`` set.
+
+    ``url`` is where the bytes came from (relative links resolve against it);
+    ``identity`` is the feed's address as configured, which keys items that
+    have no link, so a redirect or an http->https move does not duplicate them.
+    """
+    identity = identity or url
     from .simplefeed import read_simple  # lxml loads in the workers that parse, not at start
 
     simple = read_simple(body, content_type)
     if simple is not None:
         title, raws = simple
         feed_title = html_to_text(title) or None
-        entries, unreadable = _entries(raws, url, feed_title)
+        entries, unreadable = _entries(raws, url, identity, feed_title)
         warning = f"{unreadable} items could not be read" if unreadable else None
         return ParsedFeed(title=feed_title, entries=entries, warning=warning)
-    return _parse_with_feedparser(body, url, content_type)
+    return _parse_with_feedparser(body, url, content_type, identity)
 
 
-def _parse_with_feedparser(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+def _parse_with_feedparser(body: bytes, url: str, content_type: str | None, identity: str | None = None) -> ParsedFeed:
     import feedparser  # imported where parsing happens (worker processes), not at start
 
     headers = {"content-location": url}
@@ -190,9 +193,12 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None) -> P
             raws.append(_from_feedparser(raw))
         except Exception:  # noqa: BLE001 - a broken item is counted, not fatal
             raws.append(None)
-    entries, unreadable = _entries((r for r in raws if r is not None), url, feed_title)
+    entries, unreadable = _entries((r for r in raws if r is not None), url, identity or url, feed_title)
     unreadable += raws.count(None)
     problem = warning = None
+    if not entries and (b"<html" in body[:2000].lower() or "html" in (content_type or "").lower()):
+        return ParsedFeed(title=None, entries=[],
+                          problem="not a feed: the address serves a web page (HTML), not RSS or Atom")
     soft = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
     if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), soft) and parsed.get("version"):
         pass  # a wrong Content-Type or charset label, and the feed parsed anyway: nothing to report

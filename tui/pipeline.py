@@ -35,12 +35,13 @@ def _relevance(keywords: tuple[str, ...]):
     return _filters[keywords]
 
 
-def parse_and_judge(body: bytes, url: str, content_type: str | None, keywords: tuple[str, ...] | None) -> JudgedFeed:
+def parse_and_judge(body: bytes, url: str, content_type: str | None, keywords: tuple[str, ...] | None,
+                    identity: str | None = None) -> JudgedFeed:
     """Parse a feed and judge each entry's relevance (the caller decides what to keep).
 
     ``keywords`` None means a regional feed: everything is kept, nothing judged.
     """
-    parsed = parse_feed(body, url, content_type)
+    parsed = parse_feed(body, url, content_type, identity)
     if keywords is None:
         return JudgedFeed(parsed, [JudgedEntry(entry, True) for entry in parsed.entries])
     relevance = _relevance(keywords)

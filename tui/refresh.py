@@ -60,17 +60,13 @@ class RefreshSummary:
     elapsed: float
     removed: int = 0
 
-    @property
-    def failed(self) -> list[FeedReport]:
-        return [r for r in self.reports if r.outcome == "failed"]
-
     def line(self) -> str:
         counts = {k: sum(1 for r in self.reports if r.outcome == k) for k in ("updated", "unchanged", "failed", "waiting")}
         ok = counts["updated"] + counts["unchanged"]
-        parts = [f"{ok} feeds ok ({counts['unchanged']} unchanged)", f"{counts['failed']} failed"]
+        parts = [f"{_plural(ok, 'feed')} ok ({counts['unchanged']} unchanged)", f"{counts['failed']} failed"]
         if counts["waiting"]:
             parts.append(f"{counts['waiting']} waiting to retry")
-        parts.append(f"{len(self.new_ids)} new articles")
+        parts.append(f"{_plural(len(self.new_ids), 'new article')}")
         if self.removed:
             parts.append(f"{self.removed} removed by retention")
         return "refresh: " + ", ".join(parts) + f" in {self.elapsed:.1f} s"
@@ -86,6 +82,10 @@ class Progress:
     done: int = 0
     failed: int = 0
     new: int = 0
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _iso(ts: float) -> str:
@@ -105,6 +105,8 @@ class Refresher:
         self._pool = None  # a ProcessPoolExecutor, started on first need
         self._pending: list[NewArticle] = []
         self._new_ids: list[str] = []
+        self._claimed: set[str] = set()  # item keys this run has taken on
+        self._keys_by_feed: dict[str, list[str]] = {}
         self._last_flush = 0.0
         self._flush_lock: asyncio.Lock | None = None
 
@@ -114,8 +116,9 @@ class Refresher:
             import multiprocessing  # only a refresh that has something to parse pays for these
             from concurrent.futures import ProcessPoolExecutor
 
-            # forkserver, not fork: the reader calls this from a thread, and
-            # forking a threaded process can copy a held lock into the child.
+            # forkserver, not fork: a refresh may run in a thread of a larger
+            # program (the reader's background refresh), and forking a threaded
+            # process can copy a lock another thread holds into the child.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["tui.pipeline"])
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
@@ -126,15 +129,19 @@ class Refresher:
     async def _in_worker(self, fn, *args):
         from concurrent.futures.process import BrokenProcessPool
 
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._workers(), fn, *args)
-        except BrokenProcessPool:
-            # A worker died (a parser crashed on hostile input): start afresh for
-            # the remaining feeds and report this one as failed.
-            pool, self._pool = self._pool, None
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise WorkerCrashed("a worker process died while reading it") from None
+        for attempt in (1, 2):
+            pool = self._workers()
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            except BrokenProcessPool:
+                # A worker died (a parser crashed on hostile input) and took every
+                # task in flight with it. Start a fresh pool (once, whoever notices
+                # first) and try each task again: the one that crashes twice is
+                # the culprit, and only it fails.
+                if self._pool is pool:
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+        raise WorkerCrashed("a worker process died while reading it")
 
     # -- running -------------------------------------------------------------
     def run(self) -> RefreshSummary:
@@ -170,21 +177,31 @@ class Refresher:
 
             reports = await asyncio.gather(*(one(feed) for feed in self.config.feeds))
         await self._flush(force=True)
+        # What each feed added, counted from what the archive took: another
+        # process may have stored some of the same items first.
+        stored = set(self._new_ids)
+        for report in reports:
+            if report.outcome == "updated":
+                report.new = sum(make_id(k) in stored for k in self._keys_by_feed.get(report.feed.url, []))
+                states[report.feed.url]["new"] = report.new
         self.store.save_feed_states({f.url: states[f.url] for f in self.config.feeds})
         removed = self._apply_retention()
         return RefreshSummary(list(reports), list(self._new_ids), time.monotonic() - started, removed)
 
-    def _apply_retention(self) -> int:
+    def _retention_cutoff(self) -> str | None:
         days = self.config.settings.retention_days
         if not days:
-            return 0
-        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
-        return self.store.remove_articles(self.store.articles_older_than(cutoff))
+            return None
+        return (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+
+    def _apply_retention(self) -> int:
+        cutoff = self._retention_cutoff()
+        return self.store.remove_articles(self.store.articles_older_than(cutoff)) if cutoff else 0
 
     async def _refresh_feed(self, fetcher: Fetcher, feed: Feed, state: dict, keywords, now: float) -> FeedReport:
         retry_at = state.get("retry_at")
         if retry_at and retry_at > now:
-            when = datetime.fromtimestamp(retry_at, timezone.utc).strftime("%H:%M UTC")
+            when = datetime.fromtimestamp(retry_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             return FeedReport(feed, "waiting", error=f"waiting until {when} after: {state.get('last_error')}")
         state["last_attempt"] = _iso(now)
         result = await fetcher.get(
@@ -203,12 +220,13 @@ class Refresher:
         if digest == state.get("body_hash"):
             return self._unchanged(feed, state, result.status)
         judged = await self._in_worker(parse_and_judge, result.body, result.final_url, result.content_type,
-                                       None if feed.regional else keywords)
+                                       None if feed.regional else keywords, feed.url)
         parsed = judged.parsed
         if parsed.problem:
             return self._failed(feed, state, parsed.problem, result.status, now, None)
         keep = [j for j in judged.judged if feed.regional or j.relevant]
         fresh = self._unseen(keep)
+        self._keys_by_feed[feed.url] = [j.entry.key for j in fresh]
         needs_page = [j for j in fresh if feed.extract and j.entry.url and not j.entry.has_full_text]
         articles = [self._article_from_feed(feed, j) for j in fresh if j not in needs_page]
         articles += await asyncio.gather(*(self._article(fetcher, feed, j) for j in needs_page))
@@ -225,14 +243,16 @@ class Refresher:
 
     def _unseen(self, entries: list[JudgedEntry]) -> list[JudgedEntry]:
         """Entries the archive has not stored and this refresh has not queued."""
-        queued = {a.key for a in self._pending}
         stored = self.store.stored_ids([make_id(j.entry.key) for j in entries])
+        cutoff = self._retention_cutoff()
         out = []
         for judged in entries:
             key = judged.entry.key
-            if key in queued or make_id(key) in stored:
+            if key in self._claimed or make_id(key) in stored:
                 continue
-            queued.add(key)
+            if cutoff and judged.entry.published and judged.entry.published < cutoff:
+                continue  # retention would remove it again at once
+            self._claimed.add(key)  # another feed of this run carrying it finds it taken
             out.append(judged)
         return out
 
@@ -242,6 +262,10 @@ class Refresher:
         return FeedReport(feed, "unchanged", items=state.get("items", 0), kept=state.get("kept", 0), status=status)
 
     def _failed(self, feed, state, error, status, now, retry_after) -> FeedReport:
+        if status is None and "could not be resolved" in (error or ""):
+            # Offline (no name resolves): no reason to hold the feed back once back online.
+            state.update({"name": feed.name, "last_error": error, "status": None, "new": 0})
+            return FeedReport(feed, "failed", error=error)
         failures = int(state.get("failures") or 0) + 1
         wait = min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
         if retry_after is not None:
