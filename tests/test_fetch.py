@@ -154,3 +154,43 @@ def test_the_deadline_starts_when_a_request_is_sent_not_while_it_waits_its_turn(
 
 def test_retry_after_needs_ascii_digits():
     assert parse_retry_after("\u00b2\u00b3") is None and parse_retry_after("30") == 30
+
+
+def test_tls_certificates_are_verified(tmp_path):
+    """An https server with a self-signed certificate is refused, in words."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    openssl = shutil.which("openssl")
+    if not openssl:
+        pytest.skip("needs the openssl program to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"hi")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hello)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = fetch(f"https://127.0.0.1:{server.server_address[1]}/")
+        assert result.body is None and result.error.startswith("secure connection failed")
+        assert "CERTIFICATE_VERIFY_FAILED" in result.error
+    finally:
+        server.shutdown()
+        server.server_close()
