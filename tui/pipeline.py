@@ -60,6 +60,13 @@ def extract(html: bytes, url: str, reference: str) -> tuple[object, bool]:
     return result, result.method == "failed" or is_sliver(result.text, reference or None)
 
 
+def worker_init() -> None:
+    """In each worker: Ctrl-C is for the refresh to handle, not for every worker to report."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def warm_up() -> None:
     """Import what the workers need before the first real task arrives."""
     import feedparser  # noqa: F401

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 from .config import Config, Feed
 from .fetch import FetchLimits, Fetcher
-from .pipeline import JudgedEntry, extract, parse_and_judge, warm_up
+from .pipeline import JudgedEntry, extract, parse_and_judge, warm_up, worker_init
 from .store import NewArticle, Store, make_id
 
 BACKOFF_FIRST = 5 * 60  # seconds before retrying a feed that failed once
@@ -121,7 +121,7 @@ class Refresher:
             # process can copy a lock another thread holds into the child.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["tui.pipeline"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=worker_init)
             for _ in range(self.workers):
                 self._pool.submit(warm_up)
         return self._pool
@@ -129,7 +129,7 @@ class Refresher:
     async def _in_worker(self, fn, *args):
         from concurrent.futures.process import BrokenProcessPool
 
-        for attempt in (1, 2):
+        for _ in range(2):
             pool = self._workers()
             try:
                 return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -145,11 +145,15 @@ class Refresher:
 
     # -- running -------------------------------------------------------------
     def run(self) -> RefreshSummary:
+        finished = False
         try:
-            return asyncio.run(self._run())
+            summary = asyncio.run(self._run())
+            finished = True
+            return summary
         finally:
             if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
+                # Interrupted: do not wait for a worker still busy with a feed.
+                self._pool.shutdown(wait=finished, cancel_futures=True)
                 self._pool = None
 
     async def _run(self) -> RefreshSummary:
@@ -160,6 +164,7 @@ class Refresher:
         states = self.store.feed_states()
         progress = Progress(total=len(self.config.feeds))
         keywords = tuple(self.config.keywords)
+        done: list[str] = []
         async with Fetcher(self.limits) as fetcher:
             async def one(feed: Feed) -> FeedReport:
                 state = dict(states.get(feed.url, {}))
@@ -168,6 +173,7 @@ class Refresher:
                 except WorkerCrashed as exc:
                     report = self._failed(feed, state, str(exc), None, now, None)
                 states[feed.url] = state
+                done.append(feed.url)
                 progress.done += 1
                 progress.failed += report.outcome == "failed"
                 progress.new = len(self._new_ids) + len(self._pending)
@@ -175,7 +181,13 @@ class Refresher:
                     self.on_progress(progress)
                 return report
 
-            reports = await asyncio.gather(*(one(feed) for feed in self.config.feeds))
+            try:
+                reports = await asyncio.gather(*(one(feed) for feed in self.config.feeds))
+            except asyncio.CancelledError:
+                # Interrupted (Ctrl-C): keep what the finished feeds brought.
+                await self._flush(force=True)
+                self.store.save_feed_states({url: states[url] for url in done})
+                raise
         await self._flush(force=True)
         # What each feed added, counted from what the archive took: another
         # process may have stored some of the same items first.
