@@ -151,6 +151,15 @@ def cmd_refresh(args) -> int:
     if args.json:
         _write(orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
         return 0
+    offline = "the host name could not be resolved (offline?)"
+    failed = [r for r in summary.reports if r.outcome == "failed"]
+    if failed and all(r.error == offline for r in failed) and not any(
+            r.outcome in ("updated", "unchanged") for r in summary.reports):
+        # One line, not one per feed, for the commonest failure of all.
+        print(f"  offline? no feed's host name could be resolved ({len(failed)} feeds); nothing was held back")
+        if not args.quiet:
+            print(summary.line())
+        return 0
     for report in summary.reports:
         shown = args.quiet and report.outcome == "failed" or not args.quiet and (
             report.outcome in ("failed", "waiting") or report.warning)
