@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tui.store import Store
 from tui.ui.app import ReaderApp
+from tui.ui.stories import StoriesScreen
 from tui.ui.story_list import StoryList
 from tui.workspace import Workspace, open_workspace
 
@@ -109,3 +110,89 @@ async def test_an_empty_archive_says_what_to_do(tmp_path, config_file):
         assert status == "No stories in this archive yet."
         await pilot.press("j", "G", "k")  # keys on an empty list do nothing, and nothing breaks
         assert stories.cursor == 0
+
+
+# --- triage: every key changes what the store holds ------------------------------------------------
+
+def marks(workspace):
+    return Store(workspace.store.dir).marks.snapshot()  # a fresh reader of the files, as another process
+
+
+async def test_story_list_keys_mark_star_undo_and_filter(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file, [article(n) for n in range(3)])
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(120, 20)) as pilot:
+        stories = await loaded(pilot)
+        seed = stories.rows[0]
+        assert seed.seed and seed.unread == 2
+        await pilot.press("R")
+        assert marks(workspace)["read"] == set(seed.article_ids)
+        await pilot.press("s")
+        assert marks(workspace)["star"] == set(seed.article_ids)
+        await pilot.press("u")  # undo the star
+        assert marks(workspace)["star"] == set()
+        await pilot.press("u")  # undo the read
+        assert marks(workspace)["read"] == set()
+        await pilot.press("A", "f")  # story read; filter: unread only
+        assert app.screen.filter == "unread"
+        assert seed.id not in [r.id for r in stories.rows] and len(stories.rows) == 3
+        await pilot.press("f")
+        assert app.screen.filter == "starred" and stories.rows == []
+        await pilot.press("f")
+        assert app.screen.filter == "all" and len(stories.rows) == 4
+
+
+async def test_a_story_screen_reads_marks_and_goes_back(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file)
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(140, 30)) as pilot:
+        stories = await loaded(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        from tui.ui.story import StoryScreen
+
+        screen = app.screen
+        assert isinstance(screen, StoryScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        first = screen.current
+        text = str(screen.query_one("#text").render())
+        assert text.startswith(first["title"]) and first["feed"] in text
+        assert len(text) > 1500  # the article itself is in the reading pane
+        await pilot.press("r")
+        assert marks(workspace)["read"] == {first["id"]}
+        await pilot.press("r")
+        assert marks(workspace)["read"] == set()
+        await pilot.press("j", "s")
+        second = screen.current
+        assert second["id"] != first["id"] and marks(workspace)["star"] == {second["id"]}
+        await pilot.press("k", "enter")  # enter opens: the article counts as read
+        assert first["id"] in marks(workspace)["read"]
+        await pilot.press("tab", "shift+tab", "R")
+        assert marks(workspace)["read"] == {first["id"], second["id"]}
+        await pilot.press("u")
+        assert marks(workspace)["read"] == {first["id"]}
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, StoriesScreen) and stories.rows[0].unread == 1
+
+
+async def test_help_lists_the_keys_of_the_screen(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file)
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        from tui.ui.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        from rich.console import Console
+
+        console = Console(width=100, record=True, file=open("/dev/null", "w"))
+        console.print(app.screen.table)
+        shown = console.export_text()
+        for words in ("Mark the whole story read", "Undo the last triage action", "Fetch the feeds now", "Next story"):
+            assert words in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, StoriesScreen)

@@ -67,3 +67,40 @@ def test_the_reader_starts_lists_the_seed_story_and_quits(tmux, tmp_path):
         time.sleep(0.2)
     assert "Azerbaijan Cancels" not in tmux.screen(), "the reader did not quit on q"
     assert config.exists() and (data / "index.json").exists()
+
+
+def test_triage_in_the_real_terminal_persists_for_stories_json(tmux, tmp_path):
+    import json
+
+    from conftest import article, run_cli
+    from tui.store import Store
+    from tui.workspace import load_seeds
+
+    config = tmp_path / "feeds.yaml"
+    config.write_text("feeds: []\n")
+    data = tmp_path / "data"
+    store = Store(data)
+    load_seeds(store)
+    store.add_articles([article(n) for n in range(3)])
+    tmux.start(f"'{command()}' --config '{config}' --data-dir '{data}'; sleep 30")
+    tmux.wait_for("4 stories · 5 articles · 5 unread")
+    keys = tmux.session
+    tmux.run("send-keys", "-t", keys, "R")          # the seed story (newest) read
+    tmux.wait_for("3 unread")
+    tmux.run("send-keys", "-t", keys, "j", "s")     # the next story starred
+    tmux.run("send-keys", "-t", keys, "j", "Enter")  # open the third story
+    tmux.wait_for("Test article")
+    tmux.run("send-keys", "-t", keys, "Enter")      # open its article: read
+    time.sleep(0.5)
+    tmux.run("send-keys", "-t", keys, "Escape")
+    tmux.wait_for("2 unread")
+    tmux.run("send-keys", "-t", keys, "q")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and "stories ·" in tmux.screen():
+        time.sleep(0.2)
+    stories = json.loads(run_cli("--config", str(config), "--data-dir", str(data), "stories", "--json").stdout)
+    read = {a["title"] for s in stories for a in s["articles"] if a["read"]}
+    starred = {a["title"] for s in stories for a in s["articles"] if a["starred"]}
+    assert {a["title"] for a in stories[0]["articles"]} <= read  # the seed story
+    assert starred == {a["title"] for a in stories[1]["articles"]}
+    assert len(read) == 3

@@ -400,6 +400,24 @@ class Store:
         except (KeyError, TypeError, AttributeError) as exc:
             raise self._damaged(exc) from exc
 
+    def story_articles(self, article_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """What the story screen shows of each article (no text), in the order given."""
+        articles, details = self._articles.raw(), self._details.raw()
+        marks = self.marks.snapshot()
+        out = []
+        for i in article_ids:
+            hot, more = articles.get(i), details.get(i, {})
+            if hot is None:
+                continue  # removed meanwhile (retention in another process)
+            out.append({
+                "id": i, "title": hot["title"], "feed": hot["feed"], "seed": hot["seed"],
+                "published": hot["date"] if hot["dated"] else None, "seen": hot["date"],
+                "versions": hot["versions"], "url": more.get("url"), "why": more.get("why", ""),
+                "kept": more.get("kept", []), "method": more.get("method", ""), "note": more.get("note", ""),
+                "read": i in marks["read"], "starred": i in marks["star"],
+            })
+        return out
+
     def stories_json(self) -> list[dict[str, Any]]:
         """The public shape printed by ``caucasus-reader stories --json``."""
         # One reading of each file, so a writer in another process cannot make

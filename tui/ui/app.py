@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
+from textual.worker import Worker, WorkerState
 
+from ..triage import Triage
 from ..workspace import Workspace
+from .help import HelpScreen
 from .stories import StoriesScreen
 
 
@@ -16,17 +21,87 @@ class ReaderApp(App):
     CSS_PATH = "reader.tcss"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave caucasus-reader"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="List every key"),
+        Binding("ctrl+r", "refresh", "Refresh", id="refresh", tooltip="Fetch the feeds now"),
     ]
 
-    def __init__(self, workspace: Workspace):
+    class RefreshProgress(Message):
+        def __init__(self, done: int, total: int, new: int):
+            super().__init__()
+            self.done, self.total, self.new = done, total, new
+
+    def __init__(self, workspace: Workspace, *, watch: bool = True):
         super().__init__()
         self.workspace = workspace
+        self.triage = Triage(workspace.store)
+        self.watch_feeds = watch
+        self._offline_told = False
 
     def on_mount(self) -> None:
         self.sub_title = str(self.workspace.config.path)
         for notice in self.workspace.notices:
             self.notify(notice, markup=False)
         self.push_screen(StoriesScreen())
+        if self.watch_feeds and self.workspace.config.feeds:
+            self.set_interval(self.workspace.config.settings.refresh_interval, self.action_refresh)
+
+    def action_help(self) -> None:
+        screen = self.screen
+        sections = [("this screen", [b for b in screen.BINDINGS if isinstance(b, Binding)])]
+        if isinstance(screen, StoriesScreen):
+            from .story_list import StoryList
+
+            sections.append(("moving", [b for b in StoryList.BINDINGS if isinstance(b, Binding)]))
+        sections.append(("everywhere", list(self.BINDINGS)))
+        self.push_screen(HelpScreen(sections))
+
+    # -- refreshing in the background -----------------------------------------
+    def action_refresh(self) -> None:
+        if not self.workspace.config.feeds:
+            self.notify("feeds.yaml lists no feeds", timeout=3)
+            return
+        if any(w.group == "refresh" and w.is_running for w in self.workers):
+            return  # one at a time; the running one will report
+        self.run_refresh()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
+    def run_refresh(self):
+        from ..refresh import Refresher  # loads the fetcher only when a refresh runs
+
+        def progress(p) -> None:
+            self.post_message(self.RefreshProgress(p.done, p.total, p.new))
+
+        return Refresher(self.workspace.config, self.workspace.store, on_progress=progress).run()
+
+    @on(RefreshProgress)
+    def show_refresh_progress(self, message: RefreshProgress) -> None:
+        self.sub_title = f"refreshing {message.done}/{message.total} feeds · {message.new} new"
+
+    @on(Worker.StateChanged)
+    def refresh_finished(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "refresh" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.sub_title = str(self.workspace.config.path)
+        if event.state == WorkerState.ERROR:
+            self.notify(str(event.worker.error), title="Refresh failed", severity="error", markup=False)
+            return
+        summary = event.worker.result
+        failed = [r for r in summary.reports if r.outcome == "failed"]
+        offline = failed and len(failed) == len(summary.reports) and all(
+            "could not be resolved" in (r.error or "") for r in failed)
+        if offline:
+            if not self._offline_told:
+                self.notify("Offline: no feed could be reached. Reading what is stored.", timeout=6)
+                self._offline_told = True
+            return
+        self._offline_told = False
+        message = f"{len(summary.new_ids)} new articles"
+        if failed:
+            message += f"; {len(failed)} feeds failed"
+        self.notify(message, title="Refreshed", timeout=4, markup=False)
+        for screen in self.screen_stack:
+            if isinstance(screen, StoriesScreen):
+                screen.load_stories()  # keeps the cursor on the same story
 
 
 def run_reader(workspace: Workspace) -> int:

@@ -1,0 +1,158 @@
+"""A story: its articles from every outlet, and the text of the one under the cursor."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..store import StoryRow
+from ..text import terminal_safe
+from .actions import open_in_browser
+
+
+def reading_text(article: dict, body: str) -> Text:
+    """The reading pane: a header of facts, then the paragraphs. All of it plain data."""
+    safe = lambda value: terminal_safe(value, one_line=True)  # noqa: E731
+    text = Text()
+    text.append(safe(article["title"]) + "\n", style="bold")
+    when = article["published"] or f"undated (first seen {article['seen'][:16].replace('T', ' ')})"
+    text.append(f"{safe(article['feed'])} · {when[:16].replace('T', ' ')}\n", style="italic")
+    if article["url"] and not article["url"].startswith("seed:"):
+        text.append(safe(article["url"]) + "\n", style="underline")
+    if article["why"]:
+        text.append(f"Kept: {safe(article['why'])}\n", style="dim")
+    if article["method"] == "feed-fallback":
+        text.append(f"Text from the feed: {safe(article['note'])}\n", style="dim")
+    text.append("\n")
+    paragraphs = [terminal_safe(p).strip() for p in body.split("\n\n")]
+    text.append("\n\n".join(p for p in paragraphs if p) or "(no text)")
+    return text
+
+
+class StoryScreen(Screen):
+    """Articles on the left, the reading pane on the right; tab moves between them."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="story.back", tooltip="Back to the stories"),
+        Binding("j", "cursor_down", "Down", id="story.down", show=False),
+        Binding("k", "cursor_up", "Up", id="story.up", show=False),
+        Binding("r", "toggle_read", "Read/unread", id="story.read", tooltip="Toggle read on this article"),
+        Binding("R,A", "story_read", "Story read", id="story.all_read", tooltip="Mark the whole story read"),
+        Binding("s", "toggle_star", "Star", id="story.star", tooltip="Star or unstar this article"),
+        Binding("u", "undo", "Undo", id="story.undo", tooltip="Undo the last triage action"),
+        Binding("o", "open", "Open", id="story.open", tooltip="Open the article in the browser"),
+    ]
+
+    class TextLoaded(Message):
+        def __init__(self, article_id: str, body: str):
+            super().__init__()
+            self.article_id = article_id
+            self.body = body
+
+    def __init__(self, row: StoryRow):
+        super().__init__()
+        self.row = row
+        self.articles: list[dict] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text(terminal_safe(self.row.title, one_line=True), style="bold"), id="story-title")
+        with Horizontal(id="story-body"):
+            table = DataTable(id="articles", cursor_type="row", zebra_stripes=True)
+            for label, key in (("", "mark"), ("Outlet", "feed"), ("Time", "time"), ("Title", "title"), ("V", "v")):
+                table.add_column(label, key=key)
+            yield table
+            with VerticalScroll(id="reader"):
+                yield Static("", id="text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(DataTable).focus()
+
+    # -- data ---------------------------------------------------------------
+    def reload(self) -> None:
+        store = self.app.workspace.store
+        self.articles = store.story_articles(self.row.article_ids)
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for article in self.articles:
+            mark = ("★" if article["starred"] else " ") + (" " if article["read"] else "●")
+            when = (article["published"] or article["seen"])[:16].replace("T", " ")
+            table.add_row(
+                Text(mark, style="yellow"), Text(terminal_safe(article["feed"], one_line=True)), Text(when),
+                Text(terminal_safe(article["title"], one_line=True), style="dim" if article["read"] else "bold"),
+                Text(str(article["versions"])), key=article["id"],
+            )
+        if self.articles:
+            table.move_cursor(row=min(cursor, len(self.articles) - 1))
+
+    @property
+    def current(self) -> dict | None:
+        table = self.query_one(DataTable)
+        return self.articles[table.cursor_row] if self.articles and table.cursor_row < len(self.articles) else None
+
+    @on(DataTable.RowHighlighted)
+    def highlighted(self) -> None:
+        if self.current:
+            self.load_text(self.current["id"])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="text")
+    def load_text(self, article_id: str) -> None:
+        self.post_message(self.TextLoaded(article_id, self.app.workspace.store.text(article_id)))
+
+    @on(TextLoaded)
+    def show_text(self, message: TextLoaded) -> None:
+        article = next((a for a in self.articles if a["id"] == message.article_id), None)
+        if article is not None and self.current and self.current["id"] == message.article_id:
+            self.query_one("#text", Static).update(reading_text(article, message.body))
+            self.query_one("#reader").scroll_home(animate=False)
+
+    @on(DataTable.RowSelected)
+    def opened(self) -> None:
+        """Enter on an article: it counts as read, and the reading pane takes the keys."""
+        article = self.current
+        if article and not article["read"]:
+            self.app.triage.set("read", [article["id"]], True, "open an article")
+            self.reload()
+        self.query_one("#reader").focus()
+
+    # -- keys -------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_toggle_read(self) -> None:
+        if self.current:
+            read = self.app.triage.toggle("read", [self.current["id"]], "mark an article read/unread")
+            self.reload()
+            self.notify("marked read" if read else "marked unread", timeout=1.5)
+
+    def action_story_read(self) -> None:
+        self.app.triage.set("read", list(self.row.article_ids), True, "mark a story read")
+        self.reload()
+        self.notify("story marked read", timeout=1.5)
+
+    def action_toggle_star(self) -> None:
+        if self.current:
+            starred = self.app.triage.toggle("star", [self.current["id"]], "star an article")
+            self.reload()
+            self.notify("starred" if starred else "unstarred", timeout=1.5)
+
+    def action_undo(self) -> None:
+        what = self.app.triage.undo()
+        self.reload()
+        self.notify(f"undone: {what}" if what else "nothing to undo", timeout=2)
+
+    def action_open(self) -> None:
+        if self.current:
+            self.notify(open_in_browser(self.current["url"]), timeout=3, markup=False)
