@@ -196,3 +196,28 @@ async def test_help_lists_the_keys_of_the_screen(tmp_path, config_file):
             assert words in shown
         await pilot.press("escape")
         assert isinstance(app.screen, StoriesScreen)
+
+
+async def test_ctrl_r_refreshes_in_the_background_and_the_list_follows(tmp_path):
+    from feedserver import FeedServer, rss
+
+    with FeedServer() as server:
+        server.add("/feed", body=rss([{"title": "Fresh Tbilisi item", "link": "https://n.example/1",
+                                       "description": "Georgia news"}]))
+        config = tmp_path / "feeds.yaml"
+        config.write_text(f"feeds:\n  - url: {server.url('/feed')}\n    regional: true\n    extract: false\n")
+        workspace = open_workspace(config, tmp_path / "data")
+        app = ReaderApp(workspace, watch=False)
+        async with app.run_test(size=(120, 20)) as pilot:
+            stories = await loaded(pilot)
+            assert len(stories.rows) == 1
+            await pilot.press("j", "ctrl+r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert server.hits["/feed"] == 1
+            assert [r.title for r in stories.rows] == [
+                "Fresh Tbilisi item", "Azerbaijan Cancels Russian Events Amid Rising Tensions"]
+            assert stories.current_id == stories.rows[1].id  # the cursor stayed on its story
+            assert Store(tmp_path / "data").article_count() == 3

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -92,6 +94,25 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
 
+@contextmanager
+def _real_stderr():
+    """multiprocessing hands its helper processes ``sys.stderr.fileno()``; inside
+    the reader, Textual has replaced sys.stderr with an object that has no real
+    descriptor, and starting the workers fails. Lend them the process's own."""
+    replaced = sys.stderr
+    try:
+        replaced.fileno()
+        usable = replaced.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if not usable and sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = replaced
+
+
 class Refresher:
     """Runs refresh cycles for one configuration and archive."""
 
@@ -121,9 +142,11 @@ class Refresher:
             # process can copy a lock another thread holds into the child.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["tui.pipeline"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=worker_init)
-            for _ in range(self.workers):
-                self._pool.submit(warm_up)
+            with _real_stderr():
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                                 initializer=worker_init)
+                for _ in range(self.workers):  # starts every worker now, inside this block
+                    self._pool.submit(warm_up)
         return self._pool
 
     async def _in_worker(self, fn, *args):
