@@ -221,3 +221,74 @@ async def test_ctrl_r_refreshes_in_the_background_and_the_list_follows(tmp_path)
                 "Fresh Tbilisi item", "Azerbaijan Cancels Russian Events Amid Rising Tensions"]
             assert stories.current_id == stories.rows[1].id  # the cursor stayed on its story
             assert Store(tmp_path / "data").article_count() == 3
+
+
+async def test_search_narrows_as_you_type_and_enter_searches_the_texts(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file, [
+        article(1, title="Border commission meets in Ijevan"),
+        article(2, title="Ferry schedule", story_text="The Caspian ferry from Alat to Aktau resumes."),
+        article(3, title="Wine exports rise", feed="Agenda"),
+    ])
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(120, 24)) as pilot:
+        stories = await loaded(pilot)
+        assert len(stories.rows) == 4
+        await pilot.press("slash", *"ijevan")
+        assert [r.title for r in stories.rows] == ["Border commission meets in Ijevan"]
+        await pilot.press("escape")
+        assert len(stories.rows) == 4 and app.screen.search_query == ""
+        await pilot.press("slash", *"agenda")  # outlets count too
+        assert [r.title for r in stories.rows] == ["Wine exports rise"]
+        await pilot.press(*["backspace"] * 6, *"aktau")
+        assert stories.rows == []  # not in any title...
+        await pilot.press("enter")  # ...but in a text
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [r.title for r in stories.rows] == ["Ferry schedule"]
+        assert "in titles, outlets and texts" in str(app.screen.query_one("#status").render())
+
+
+async def test_the_feeds_screen_shows_health(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file)
+    url = workspace.config.feeds[0].url
+    workspace.store.save_feed_states({url: {"last_error": "not found (HTTP 404)", "retry_at": 2e9, "items": 0}})
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(140, 20)) as pilot:
+        await loaded(pilot)
+        await pilot.press("F")
+        from textual.widgets import DataTable
+
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        first = [cell.plain for cell in table.get_row_at(0)]
+        assert first[0] == "✗" and first[1] == "OC Media" and first[6].startswith("not found (HTTP 404) (next try 2033")
+        assert [c.plain for c in table.get_row_at(1)][2] == "never"
+        assert "2 feeds · 1 with problems · 1 not fetched yet" in str(app.screen.query_one("#feeds-status").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, StoriesScreen)
+
+
+async def test_keys_can_be_remapped_in_feeds_yaml(tmp_path):
+    config = tmp_path / "feeds.yaml"
+    config.write_text("settings:\n  keys:\n    stories.read: x\nfeeds: []\n")
+    workspace = open_workspace(config, tmp_path / "data")
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(120, 20)) as pilot:
+        stories = await loaded(pilot)
+        await pilot.press("x")
+        assert marks(workspace)["read"] == set(stories.rows[0].article_ids)
+
+
+async def test_the_command_palette_offers_the_actions_of_the_screen(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file)
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await loaded(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Mark the whole story read", "Fetch the feeds now", "Each feed's health: last fetch, last error"} <= titles
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Mark the whole story read")
+        result = command.callback()
+        if hasattr(result, "__await__"):
+            await result  # the palette awaits it the same way
+        await pilot.pause()
+        assert marks(workspace)["read"]

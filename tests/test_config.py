@@ -82,6 +82,8 @@ def test_unknown_keys_are_named_with_their_line(text, expected):
         ("keywords: Zangezur\nfeeds: []\n", "feeds.yaml:1: keywords: expected a list of words or phrases"),
         ("keywords:\n  - {a: 1}\nfeeds: []\n", "feeds.yaml:2: keywords[1]: expected text, found a mapping"),
         ("- just\n- a list\n", "feeds.yaml:1: expected a mapping of keys to values, found a list"),
+        ("settings:\n  keys: x\nfeeds: []\n", "feeds.yaml:2: settings.keys: expected a mapping of action ids to keys"),
+        ("settings:\n  keys:\n    stories.read: [a]\nfeeds: []\n", "feeds.yaml:3: settings.keys.stories.read: expected text"),
     ],
 )
 def test_wrong_types_are_named_with_their_line(text, expected):

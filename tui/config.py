@@ -41,6 +41,7 @@ class Feed:
 class Settings:
     refresh_interval: int = DEFAULT_REFRESH_SECONDS  # seconds
     retention_days: int | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # reader key remapping: binding id -> keys
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Config:
 
 
 FEED_KEYS = {"url", "name", "regional", "extract"}
-SETTINGS_KEYS = {"refresh_interval", "retention_days"}
+SETTINGS_KEYS = {"refresh_interval", "retention_days", "keys"}
 TOP_KEYS = {"feeds", "settings", "keywords"}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$", re.IGNORECASE)
@@ -216,7 +217,25 @@ class _Checker:
                     value_node, "settings.retention_days",
                     f"expected a whole number of days above 0, or null to keep everything; found {_shown(value_node)}",
                 )
+        if "keys" in items:
+            values["keys"] = self.key_map(items["keys"][1])
         return Settings(**values)
+
+    def key_map(self, node: yaml.Node) -> dict[str, str]:
+        """``keys:`` maps a reader action's id (see the reader's help) to one or more keys."""
+        if isinstance(node, yaml.ScalarNode) and self.scalar(node) is None:
+            return {}
+        items = {}
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, "settings.keys", f"expected a mapping of action ids to keys, found {_kind(node)}")
+            return items
+        for key_node, value_node in node.value:
+            action = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            label = f"settings.keys.{action}" if action else "settings.keys"
+            keys = self.text(value_node, label) if action else None
+            if action and keys:
+                items[action] = keys.replace(" ", "")
+        return items
 
     def duration(self, node: yaml.Node, key: str) -> int | None:
         value = self.scalar(node)

@@ -400,6 +400,28 @@ class Store:
         except (KeyError, TypeError, AttributeError) as exc:
             raise self._damaged(exc) from exc
 
+    def search_text(self, query: str, cancelled=lambda: False) -> set[str]:
+        """Ids of articles whose latest text contains ``query`` (case-insensitive).
+
+        Reads every text shard once, so it takes seconds on a large archive:
+        run it off the UI thread; ``cancelled()`` is checked between shards.
+        """
+        needle = query.casefold()
+        found: set[str] = set()
+        if not needle:
+            return found
+        for path in sorted((self.dir / "bodies").iterdir()):
+            if cancelled():
+                break
+            if not _SHARD_NAME.match(path.name):
+                continue
+            shard = ReaderDB(path, kind="bodies", schema=SCHEMA)
+            for article_id, doc in shard.table("bodies").raw().items():
+                versions = doc.get("versions") or []
+                if versions and needle in versions[-1].get("text", "").casefold():
+                    found.add(article_id)
+        return found
+
     def story_articles(self, article_ids: Iterable[str]) -> list[dict[str, Any]]:
         """What the story screen shows of each article (no text), in the order given."""
         articles, details = self._articles.raw(), self._details.raw()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
@@ -23,6 +23,7 @@ class ReaderApp(App):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave caucasus-reader"),
         Binding("question_mark", "help", "Help", id="help", tooltip="List every key"),
         Binding("ctrl+r", "refresh", "Refresh", id="refresh", tooltip="Fetch the feeds now"),
+        Binding("F", "feeds", "Feeds", id="feeds", tooltip="Each feed's health: last fetch, last error"),
     ]
 
     class RefreshProgress(Message):
@@ -39,11 +40,31 @@ class ReaderApp(App):
 
     def on_mount(self) -> None:
         self.sub_title = str(self.workspace.config.path)
+        if self.workspace.config.settings.keys:
+            self.set_keymap(self.workspace.config.settings.keys)  # settings.keys in feeds.yaml
         for notice in self.workspace.notices:
             self.notify(notice, markup=False)
         self.push_screen(StoriesScreen())
         if self.watch_feeds and self.workspace.config.feeds:
             self.set_interval(self.workspace.config.settings.refresh_interval, self.action_refresh)
+
+    def action_feeds(self) -> None:
+        from .feeds import FeedsScreen
+
+        if not isinstance(self.screen, FeedsScreen):
+            self.push_screen(FeedsScreen())
+
+    def get_system_commands(self, screen):
+        """The command palette offers every action that applies where the user is."""
+        yield from super().get_system_commands(screen)
+        seen = set()
+        for binding in [*screen.BINDINGS, *self.BINDINGS]:
+            if isinstance(binding, Binding) and binding.tooltip and binding.action not in seen:
+                seen.add(binding.action)
+                target = self if binding.action.startswith("app.") or binding in self.BINDINGS else screen
+                action = binding.action.removeprefix("app.")
+                yield SystemCommand(binding.tooltip, f"key: {binding.key}",
+                                    lambda t=target, a=action: t.run_action(a))
 
     def action_help(self) -> None:
         screen = self.screen

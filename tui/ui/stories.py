@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ..store import StoryRow
@@ -27,6 +27,8 @@ class StoriesScreen(Screen):
         Binding("s", "star_story", "Star", id="stories.star", tooltip="Star or unstar the story"),
         Binding("u", "undo", "Undo", id="stories.undo", tooltip="Undo the last triage action"),
         Binding("f", "cycle_filter", "Filter", id="stories.filter", tooltip="Show all, unread or starred stories"),
+        Binding("slash", "search", "Search", id="stories.search",
+                tooltip="Search titles and outlets as you type; enter searches the texts too"),
     ]
 
     class Loaded(Message):
@@ -34,16 +36,24 @@ class StoriesScreen(Screen):
             super().__init__()
             self.rows = rows
 
+    class TextHits(Message):
+        def __init__(self, query: str, ids: set[str]):
+            super().__init__()
+            self.search, self.ids = query, ids
+
     def __init__(self):
         super().__init__()
         self.rows: list[StoryRow] = []
         self.filter = "all"
+        self.search_query = ""  # what the search box holds
+        self.text_hits: set[str] | None = None  # articles whose text matched (after enter)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading stories…", id="status")
         yield Static("", id="columns")
         yield StoryList(id="stories")
+        yield Input(placeholder="search titles and outlets; enter: texts too; esc: clear", id="search")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -71,12 +81,20 @@ class StoriesScreen(Screen):
             shown = [r for r in self.rows if r.starred]
         else:
             shown = self.rows
+        if self.search_query:
+            needle = self.search_query.casefold()
+            hits = self.text_hits or set()
+            shown = [r for r in shown if needle in r.title.casefold()
+                     or any(needle in o.casefold() for o in r.outlets) or hits.intersection(r.article_ids)]
         story_list.set_rows(shown)
         articles = sum(r.size for r in self.rows)
         unread = sum(r.unread for r in self.rows)
         status = f"{len(self.rows)} stories · {articles} articles · {unread} unread"
         if self.filter != "all":
             status += f" · showing {self.filter} ({len(shown)})"
+        if self.search_query:
+            where = "titles, outlets and texts" if self.text_hits is not None else "titles and outlets"
+            status += f" · {len(shown)} matching {self.search_query!r} in {where}"
         if not self.rows:
             status = "No stories in this archive yet."
         self.query_one("#status", Static).update(Text(status))
@@ -132,3 +150,47 @@ class StoriesScreen(Screen):
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
         self.show_rows()
         self.notify(f"showing {self.filter} stories", timeout=1.5)
+
+    # -- search ---------------------------------------------------------------------
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#search")
+    def narrow(self, event: Input.Changed) -> None:
+        self.search_query = event.value.strip()
+        self.text_hits = None
+        self.show_rows()
+
+    @on(Input.Submitted, "#search")
+    def search_texts(self, event: Input.Submitted) -> None:
+        if self.search_query:
+            self.notify(f"searching the texts for {self.search_query!r}…", timeout=2, markup=False)
+            self.run_text_search(self.search_query)
+        self.query_one(StoryList).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
+    def run_text_search(self, query: str) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        ids = self.app.workspace.store.search_text(query, cancelled=lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(self.TextHits(query, ids))
+
+    @on(TextHits)
+    def show_text_hits(self, message: TextHits) -> None:
+        if message.search == self.search_query:
+            self.text_hits = message.ids
+            self.show_rows()
+
+    def key_escape(self) -> None:
+        """Esc clears a search (from the box or the list)."""
+        box = self.query_one("#search", Input)
+        if box.display or self.search_query:
+            box.value = ""
+            box.display = False
+            self.search_query, self.text_hits = "", None
+            self.show_rows()
+            self.query_one(StoryList).focus()
