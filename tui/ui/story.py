@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -63,9 +63,10 @@ class StoryScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(terminal_safe(self.row.title, one_line=True), style="bold"), id="story-title")
-        with Horizontal(id="story-body"):
+        with Vertical(id="story-body"):
             table = DataTable(id="articles", cursor_type="row", zebra_stripes=True)
-            for label, key in (("", "mark"), ("Outlet", "feed"), ("Time", "time"), ("Title", "title"), ("V", "v")):
+            for label, key in (("", "mark"), ("Outlet", "feed"), ("Published", "time"), ("Versions", "v"),
+                               ("Title", "title")):
                 table.add_column(label, key=key)
             yield table
             with VerticalScroll(id="reader"):
@@ -85,11 +86,12 @@ class StoryScreen(Screen):
         table.clear()
         for article in self.articles:
             mark = ("★" if article["starred"] else " ") + (" " if article["read"] else "●")
-            when = (article["published"] or article["seen"])[:16].replace("T", " ")
+            when = (article["published"] or "undated")[:16].replace("T", " ")
             table.add_row(
                 Text(mark, style="yellow"), Text(terminal_safe(article["feed"], one_line=True)), Text(when),
+                Text(str(article["versions"]), justify="right"),
                 Text(terminal_safe(article["title"], one_line=True), style="dim" if article["read"] else "bold"),
-                Text(str(article["versions"])), key=article["id"],
+                key=article["id"],
             )
         if self.articles:
             table.move_cursor(row=min(cursor, len(self.articles) - 1))
