@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="start the reader on invented demo news served from inside the program: "
+                             "no internet needed, nothing kept (--config and --data-dir are ignored)")
     _global_options(parser, None)
     # The global options are accepted after the command too; SUPPRESS keeps a
     # value given before the command from being reset by the subcommand.
@@ -300,8 +303,15 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.demo and args.command:
+        parser.error("--demo starts the reader on the demo news; it takes no command")
     try:
+        if args.demo:
+            from .demo import run_demo
+
+            return run_demo(args.config, args.data_dir)
         return COMMANDS[args.command](args)
     except ReaderError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
