@@ -292,3 +292,24 @@ async def test_the_command_palette_offers_the_actions_of_the_screen(tmp_path, co
             await result  # the palette awaits it the same way
         await pilot.pause()
         assert marks(workspace)["read"]
+
+
+async def test_an_edited_story_is_marked_and_the_reading_pane_shows_web_text_as_typed(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file, [article(
+        1, title="Hostile text", published="2025-07-01T00:00:00+00:00",
+        story_text="[@click=app.quit]not a link[/] \x1b]52;c;ZXZpbA==\x07 and \u202eflipped\n\nSecond paragraph.")])
+    articles = workspace.store._articles
+    [edited_id] = [i for i, doc in articles.raw().items() if doc["title"] == "Hostile text"]
+    with workspace.store.writing():  # a second version, as the edit detection of issue 6 will record it
+        articles.put_many({edited_id: {**articles.raw()[edited_id], "versions": 2}})
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(120, 24)) as pilot:
+        stories = await loaded(pilot)
+        assert screen_lines(stories)[0].startswith(" ✎  Hostile text")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = str(app.screen.query_one("#text").render())
+        assert "[@click=app.quit]not a link[/]  and flipped\n\nSecond paragraph." in pane
+        assert "\x1b" not in pane and "\u202e" not in pane
+        assert app.is_running

@@ -105,6 +105,7 @@ class StoryRow:
     starred: bool
     latest: str
     seed: bool
+    edited: bool = False  # an article of it has more than one version
 
     @property
     def size(self) -> int:
@@ -495,7 +496,7 @@ def _story_rows(articles: dict, stories: dict, marks: dict[str, frozenset[str]])
                 rows.append(StoryRow(
                     story_id, articles[lead]["title"] if lead in articles else doc["title"], ids,
                     [doc["feed"]], 0 if ids[0] in read else 1, ids[0] in starred,
-                    doc["date"], doc["seed"],
+                    doc["date"], doc["seed"], doc["versions"] > 1,
                 ))
                 continue
             ids.sort(key=lambda i: articles[i]["date"])
@@ -509,6 +510,7 @@ def _story_rows(articles: dict, stories: dict, marks: dict[str, frozenset[str]])
                 any(i in starred for i in ids),
                 _latest(docs),
                 any(d["seed"] for d in docs),
+                any(d["versions"] > 1 for d in docs),
             ))
         rows.sort(key=lambda r: r.latest, reverse=True)
     return rows

@@ -58,7 +58,7 @@ def fit(text: str, width: int, right: bool = False) -> str:
 def row_texts(row: StoryRow) -> dict[str, str]:
     """A story's cells as display-safe plain strings (web text is never markup)."""
     return {
-        "marks": ("★" if row.starred else " ") + ("◆" if row.seed else " "),
+        "marks": ("★" if row.starred else " ") + ("◆" if row.seed else "✎" if row.edited else " "),
         "title": terminal_safe(row.title, one_line=True),
         "articles": str(row.size),
         "outlets": terminal_safe(", ".join(row.outlets), one_line=True),
