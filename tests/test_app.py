@@ -313,3 +313,49 @@ async def test_an_edited_story_is_marked_and_the_reading_pane_shows_web_text_as_
         assert "[@click=app.quit]not a link[/]  and flipped\n\nSecond paragraph." in pane
         assert "\x1b" not in pane and "\u202e" not in pane
         assert app.is_running
+
+
+async def test_under_the_unread_filter_the_cursor_moves_on_to_the_next_story(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file, [article(n) for n in range(5)])
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(120, 20)) as pilot:
+        stories = await loaded(pilot)
+        await pilot.press("f", "j", "j")
+        expected_next = stories.rows[3].id
+        await pilot.press("R")
+        assert stories.cursor == 2 and stories.current_id == expected_next
+
+
+async def test_j_and_k_scroll_the_reading_pane_once_it_has_the_keys(tmp_path, config_file):
+    workspace = make_workspace(tmp_path, config_file)
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(100, 16)) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        first = screen.current["id"]
+        await pilot.press("enter")  # read it: the pane takes the keys
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert screen.current["id"] == first and screen.query_one("#reader").scroll_y == 3
+        await pilot.press("k")
+        await pilot.pause()
+        assert screen.query_one("#reader").scroll_y == 2
+
+
+async def test_help_shows_remapped_keys(tmp_path):
+    config = tmp_path / "feeds.yaml"
+    config.write_text("settings:\n  keys:\n    stories.read: x\nfeeds: []\n")
+    app = ReaderApp(open_workspace(config, tmp_path / "data"), watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        from rich.console import Console
+
+        console = Console(width=100, record=True, file=open("/dev/null", "w"))
+        console.print(app.screen.table)
+        lines = console.export_text().splitlines()
+        assert any(line.split() [:1] == ["x"] and "Mark the whole story read" in line for line in lines)
+        assert any(line.strip().startswith("/") for line in lines)  # "slash" shown as a person writes it

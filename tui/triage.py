@@ -31,6 +31,9 @@ class Triage:
 
     def set(self, kind: str, ids: list[str], value: bool, what: str) -> None:
         """Mark ``ids`` (persisted now) and remember how to undo it, as ``what``."""
+        ids = [i for i in ids if self.store.has_article(i)]  # a refresh may have removed some
+        if not ids:
+            return
         before = self.store.marks.snapshot()[kind]
         was_on = tuple(i for i in ids if i in before)
         was_off = tuple(i for i in ids if i not in before)
@@ -41,7 +44,7 @@ class Triage:
     def toggle(self, kind: str, ids: list[str], what: str) -> bool:
         """Set the mark on all of ``ids`` unless all have it, then clear it; return the new value."""
         marked = self.store.marks.snapshot()[kind]
-        value = not all(i in marked for i in ids)
+        value = not all(i in marked for i in ids if self.store.has_article(i))
         self.set(kind, ids, value, what)
         return value
 

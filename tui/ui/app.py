@@ -57,13 +57,16 @@ class ReaderApp(App):
     def get_system_commands(self, screen):
         """The command palette offers every action that applies where the user is."""
         yield from super().get_system_commands(screen)
-        seen = set()
+        from .help import key_label
+
+        seen = {"quit"}  # Textual's palette has its own Quit
+        keymap = self.workspace.config.settings.keys
         for binding in [*screen.BINDINGS, *self.BINDINGS]:
             if isinstance(binding, Binding) and binding.tooltip and binding.action not in seen:
                 seen.add(binding.action)
                 target = self if binding.action.startswith("app.") or binding in self.BINDINGS else screen
                 action = binding.action.removeprefix("app.")
-                yield SystemCommand(binding.tooltip, f"key: {binding.key}",
+                yield SystemCommand(binding.tooltip, f"key: {key_label(binding, keymap)}",
                                     lambda t=target, a=action: t.run_action(a))
 
     def action_help(self) -> None:
@@ -74,7 +77,7 @@ class ReaderApp(App):
 
             sections.append(("moving", [b for b in StoryList.BINDINGS if isinstance(b, Binding)]))
         sections.append(("everywhere", list(self.BINDINGS)))
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen(sections, self.workspace.config.settings.keys))
 
     # -- refreshing in the background -----------------------------------------
     def action_refresh(self) -> None:

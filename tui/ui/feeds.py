@@ -23,7 +23,7 @@ def _when(value) -> str:
 
 class FeedsScreen(Screen):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="feeds.back", tooltip="Back to the stories"),
+        Binding("escape", "app.pop_screen", "Back", id="feeds.back", tooltip="Back"),
         Binding("j", "cursor_down", "Down", id="feeds.down", show=False),
         Binding("k", "cursor_up", "Up", id="feeds.up", show=False),
     ]
@@ -32,7 +32,7 @@ class FeedsScreen(Screen):
         yield Header()
         yield Static("", id="feeds-status")
         table = DataTable(id="feeds", cursor_type="row", zebra_stripes=True)
-        for label in ("", "Feed", "Last success", "Items", "Kept", "New", "Problem"):
+        for label in ("", "Feed", "Last success (UTC)", "Items", "Kept", "New", "Problem"):
             table.add_column(label)
         yield table
         yield Footer()

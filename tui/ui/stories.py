@@ -12,10 +12,15 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ..store import StoryRow
+from ..text import terminal_safe
 from .story import StoryScreen
 from .story_list import StoryList
 
 FILTERS = ("all", "unread", "starred")
+
+
+def _short(title: str) -> str:
+    return "'" + terminal_safe(title, one_line=True)[:60] + "'"
 
 
 class StoriesScreen(Screen):
@@ -29,6 +34,8 @@ class StoriesScreen(Screen):
         Binding("f", "cycle_filter", "Filter", id="stories.filter", tooltip="Show all, unread or starred stories"),
         Binding("slash", "search", "Search", id="stories.search",
                 tooltip="Search titles and outlets as you type; enter searches the texts too"),
+        Binding("escape", "clear_search", "Clear search", id="stories.clear", show=False,
+                tooltip="Clear the search"),
     ]
 
     class Loaded(Message):
@@ -130,14 +137,14 @@ class StoriesScreen(Screen):
     def action_story_read(self) -> None:
         row = self.current
         if row:
-            self.app.triage.set("read", list(row.article_ids), True, "mark a story read")
+            self.app.triage.set("read", list(row.article_ids), True, f"story read: {_short(row.title)}")
             self._refresh_row(row)
             self.notify("story marked read", timeout=1.5)
 
     def action_star_story(self) -> None:
         row = self.current
         if row:
-            starred = self.app.triage.toggle("star", list(row.article_ids), "star a story")
+            starred = self.app.triage.toggle("star", list(row.article_ids), f"story star: {_short(row.title)}")
             self._refresh_row(row)
             self.notify("story starred" if starred else "story unstarred", timeout=1.5)
 
@@ -185,7 +192,7 @@ class StoriesScreen(Screen):
             self.text_hits = message.ids
             self.show_rows()
 
-    def key_escape(self) -> None:
+    def action_clear_search(self) -> None:
         """Esc clears a search (from the box or the list)."""
         box = self.query_one("#search", Input)
         if box.display or self.search_query:

@@ -21,8 +21,9 @@ def reading_text(article: dict, body: str) -> Text:
     safe = lambda value: terminal_safe(value, one_line=True)  # noqa: E731
     text = Text()
     text.append(safe(article["title"]) + "\n", style="bold")
-    when = article["published"] or f"undated (first seen {article['seen'][:16].replace('T', ' ')})"
-    text.append(f"{safe(article['feed'])} · {when[:16].replace('T', ' ')}\n", style="italic")
+    when = (article["published"] or "")[:16].replace("T", " ") or (
+        f"undated (first seen {article['seen'][:16].replace('T', ' ')} UTC)")
+    text.append(f"{safe(article['feed'])} · {when}\n", style="italic")
     if article["url"] and not article["url"].startswith("seed:"):
         text.append(safe(article["url"]) + "\n", style="underline")
     if article["why"]:
@@ -35,13 +36,21 @@ def reading_text(article: dict, body: str) -> Text:
     return text
 
 
+def _named(article: dict) -> str:
+    return "'" + terminal_safe(article["title"], one_line=True)[:60] + "'"
+
+
 class StoryScreen(Screen):
     """Articles on the left, the reading pane on the right; tab moves between them."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="story.back", tooltip="Back to the stories"),
-        Binding("j", "cursor_down", "Down", id="story.down", show=False),
-        Binding("k", "cursor_up", "Up", id="story.up", show=False),
+        Binding("j", "cursor_down", "Down", id="story.down", show=False,
+                tooltip="Next article (in the reading pane: scroll down)"),
+        Binding("k", "cursor_up", "Up", id="story.up", show=False,
+                tooltip="Previous article (in the reading pane: scroll up)"),
+        Binding("enter", "open_article", "Read", id="story.open_article", show=False,
+                tooltip="Read the article: it counts as read, the reading pane takes the keys"),
         Binding("r", "toggle_read", "Read/unread", id="story.read", tooltip="Toggle read on this article"),
         Binding("R,A", "story_read", "Story read", id="story.all_read", tooltip="Mark the whole story read"),
         Binding("s", "toggle_star", "Star", id="story.star", tooltip="Star or unstar this article"),
@@ -117,36 +126,49 @@ class StoryScreen(Screen):
             self.query_one("#text", Static).update(reading_text(article, message.body))
             self.query_one("#reader").scroll_home(animate=False)
 
+    def action_open_article(self) -> None:
+        self.opened()
+
     @on(DataTable.RowSelected)
     def opened(self) -> None:
         """Enter on an article: it counts as read, and the reading pane takes the keys."""
         article = self.current
         if article and not article["read"]:
-            self.app.triage.set("read", [article["id"]], True, "open an article")
+            self.app.triage.set("read", [article["id"]], True, f"opened {_named(article)}")
             self.reload()
         self.query_one("#reader").focus()
 
     # -- keys -------------------------------------------------------------------
     def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
+        """j: the next article, or a line further when the reading pane has the keys."""
+        reader = self.query_one("#reader")
+        if reader.has_focus:
+            reader.scroll_down(animate=False)
+        else:
+            self.query_one(DataTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
+        reader = self.query_one("#reader")
+        if reader.has_focus:
+            reader.scroll_up(animate=False)
+        else:
+            self.query_one(DataTable).action_cursor_up()
 
     def action_toggle_read(self) -> None:
         if self.current:
-            read = self.app.triage.toggle("read", [self.current["id"]], "mark an article read/unread")
+            read = self.app.triage.toggle("read", [self.current["id"]], f"read mark on {_named(self.current)}")
             self.reload()
             self.notify("marked read" if read else "marked unread", timeout=1.5)
 
     def action_story_read(self) -> None:
-        self.app.triage.set("read", list(self.row.article_ids), True, "mark a story read")
+        self.app.triage.set("read", list(self.row.article_ids), True,
+                            f"story read: {terminal_safe(self.row.title, one_line=True)[:60]}")
         self.reload()
         self.notify("story marked read", timeout=1.5)
 
     def action_toggle_star(self) -> None:
         if self.current:
-            starred = self.app.triage.toggle("star", [self.current["id"]], "star an article")
+            starred = self.app.triage.toggle("star", [self.current["id"]], f"star on {_named(self.current)}")
             self.reload()
             self.notify("starred" if starred else "unstarred", timeout=1.5)
 

@@ -124,7 +124,9 @@ class StoryList(ScrollView, can_focus=True):
         self.rows = rows
         self._lines.clear()
         self.virtual_size = Size(self.size.width, len(rows))
-        index = next((i for i, r in enumerate(rows) if r.id == current), 0) if current else 0
+        # Same story if it is still shown; else the same place (the next story: a
+        # story marked read under the unread filter leaves, and work goes on below).
+        index = next((i for i, r in enumerate(rows) if r.id == current), self.cursor) if current else 0
         self.cursor = min(index, max(len(rows) - 1, 0))
         self.refresh()
 
