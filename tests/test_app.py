@@ -241,11 +241,15 @@ async def test_search_narrows_as_you_type_and_enter_searches_the_texts(tmp_path,
         assert [r.title for r in stories.rows] == ["Wine exports rise"]
         await pilot.press(*["backspace"] * 6, *"aktau")
         assert stories.rows == []  # not in any title...
-        await pilot.press("enter")  # ...but in a text
+        await pilot.pause(0.6)  # ...but in a text, found once typing pauses
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert [r.title for r in stories.rows] == ["Ferry schedule"]
         assert "in titles, outlets and texts" in str(app.screen.query_one("#status").render())
+        await pilot.press(*["backspace"] * 5, *"from alat", "enter")  # enter: at once
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [r.title for r in stories.rows] == ["Ferry schedule"]
 
 
 async def test_the_feeds_screen_shows_health(tmp_path, config_file):

@@ -17,6 +17,7 @@ from .story import StoryScreen
 from .story_list import StoryList
 
 FILTERS = ("all", "unread", "starred")
+TEXT_SEARCH_PAUSE = 0.4  # seconds of no typing before the texts are searched
 
 
 def _short(title: str) -> str:
@@ -33,7 +34,7 @@ class StoriesScreen(Screen):
         Binding("u", "undo", "Undo", id="stories.undo", tooltip="Undo the last triage action"),
         Binding("f", "cycle_filter", "Filter", id="stories.filter", tooltip="Show all, unread or starred stories"),
         Binding("slash", "search", "Search", id="stories.search",
-                tooltip="Search titles and outlets as you type; enter searches the texts too"),
+                tooltip="Search as you type: titles and outlets at once, the texts when you pause"),
         Binding("escape", "clear_search", "Clear search", id="stories.clear", show=False,
                 tooltip="Clear the search"),
     ]
@@ -53,7 +54,8 @@ class StoriesScreen(Screen):
         self.rows: list[StoryRow] = []
         self.filter = "all"
         self.search_query = ""  # what the search box holds
-        self.text_hits: set[str] | None = None  # articles whose text matched (after enter)
+        self.text_hits: set[str] | None = None  # articles whose text matched, once searched
+        self._text_timer = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -166,14 +168,22 @@ class StoriesScreen(Screen):
 
     @on(Input.Changed, "#search")
     def narrow(self, event: Input.Changed) -> None:
+        """Titles and outlets narrow at once; the texts follow once typing pauses
+        (reading every text takes a moment on a large archive)."""
         self.search_query = event.value.strip()
         self.text_hits = None
         self.show_rows()
+        if self._text_timer is not None:
+            self._text_timer.stop()
+        if self.search_query:
+            self._text_timer = self.set_timer(TEXT_SEARCH_PAUSE, lambda q=self.search_query: self.run_text_search(q))
 
     @on(Input.Submitted, "#search")
     def search_texts(self, event: Input.Submitted) -> None:
+        """Enter: search the texts now, and give the keys back to the list."""
+        if self._text_timer is not None:
+            self._text_timer.stop()
         if self.search_query:
-            self.notify(f"searching the texts for {self.search_query!r}…", timeout=2, markup=False)
             self.run_text_search(self.search_query)
         self.query_one(StoryList).focus()
 
