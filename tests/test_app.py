@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from tui.store import Store
 from tui.ui.app import ReaderApp
 from tui.ui.stories import StoriesScreen
@@ -23,6 +25,15 @@ async def loaded(pilot) -> StoryList:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     return pilot.app.screen.query_one(StoryList)
+
+
+def help_text(app) -> str:
+    """The help table as it is drawn, in plain text."""
+    from rich.console import Console
+
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(app.screen.table)
+    return console.export_text()
 
 
 def screen_lines(story_list: StoryList) -> list[str]:
@@ -187,11 +198,7 @@ async def test_help_lists_the_keys_of_the_screen(tmp_path, config_file):
         from tui.ui.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
-        from rich.console import Console
-
-        console = Console(width=100, record=True, file=open("/dev/null", "w"))
-        console.print(app.screen.table)
-        shown = console.export_text()
+        shown = help_text(app)
         for words in ("Mark the whole story read", "Undo the last triage action", "Fetch the feeds now", "Next story"):
             assert words in shown
         await pilot.press("escape")
@@ -356,10 +363,6 @@ async def test_help_shows_remapped_keys(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("question_mark")
-        from rich.console import Console
-
-        console = Console(width=100, record=True, file=open("/dev/null", "w"))
-        console.print(app.screen.table)
-        lines = console.export_text().splitlines()
+        lines = help_text(app).splitlines()
         assert any(line.split() [:1] == ["x"] and "Mark the whole story read" in line for line in lines)
         assert any(line.strip().startswith("/") for line in lines)  # "slash" shown as a person writes it

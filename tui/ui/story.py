@@ -139,20 +139,20 @@ class StoryScreen(Screen):
         self.query_one("#reader").focus()
 
     # -- keys -------------------------------------------------------------------
-    def action_cursor_down(self) -> None:
-        """j: the next article, or a line further when the reading pane has the keys."""
+    def _step(self, down: bool) -> None:
+        """j/k: the next/previous article, or a line when the reading pane has the keys."""
         reader = self.query_one("#reader")
         if reader.has_focus:
-            reader.scroll_down(animate=False)
+            (reader.scroll_down if down else reader.scroll_up)(animate=False)
         else:
-            self.query_one(DataTable).action_cursor_down()
+            table = self.query_one(DataTable)
+            (table.action_cursor_down if down else table.action_cursor_up)()
+
+    def action_cursor_down(self) -> None:
+        self._step(down=True)
 
     def action_cursor_up(self) -> None:
-        reader = self.query_one("#reader")
-        if reader.has_focus:
-            reader.scroll_up(animate=False)
-        else:
-            self.query_one(DataTable).action_cursor_up()
+        self._step(down=False)
 
     def action_toggle_read(self) -> None:
         if self.current:
