@@ -297,3 +297,30 @@ def test_quiet_refresh_prints_nothing_when_all_is_well(server, tmp_path):
     config.write_text(f"feeds:\n  - url: {server.url('/ok')}\n    regional: true\n    extract: false\n")
     result = run_cli("--config", str(config), "--data-dir", str(tmp_path / "data"), "refresh", "--quiet")
     assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""
+
+
+def test_a_refresh_stops_at_once_when_cancelled_and_keeps_what_finished(server, tmp_path):
+    import threading
+
+    server.add("/fast", body=rss([{"title": "Fast Baku item", "link": "https://f.example/1", "description": "d"}]))
+    server.add("/slow", body=rss([{"title": "Slow", "link": "https://s.example/1"}]), delay=30)
+    config = config_for(server, tmp_path, "feeds:\n  - url: BASE/fast\n    regional: true\n    extract: false\n"
+                                          "  - url: BASE/slow\n    regional: true\n    extract: false\n")
+    store = Store(tmp_path / "data")
+    refresher = Refresher(config, store, workers=1)
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(summary=refresher.run()))
+    thread.start()
+    import time
+
+    deadline = time.monotonic() + 10
+    while server.hits["/slow"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the fast feed is done; the slow one is on the wire
+    refresher.cancel()
+    thread.join(timeout=10)  # the slow server answers only after 30 s
+    assert not thread.is_alive(), "cancel did not stop the refresh"
+    summary = outcome["summary"]
+    assert [r.outcome for r in summary.reports] == ["updated", "waiting"]
+    assert store.has_article(make_id("https://f.example/1"))
+    assert store.feed_states()[server.url("/slow")].get("failures", 0) == 0  # stopping is not the feed's fault

@@ -187,9 +187,24 @@ class Fetcher:
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = defaultdict(list)
         self._idle_lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
+        self._active: set[http.client.HTTPConnection] = set()  # in use by a thread now
+        self._aborted = False
 
     async def __aenter__(self) -> Fetcher:
         return self
+
+    def abort(self) -> None:
+        """Stop now (the user quit): refuse new requests and cut the ones waiting
+        on the network, whose threads would otherwise sit out their timeouts."""
+        self._aborted = True
+        with self._idle_lock:
+            active = list(self._active)
+        for connection in active:
+            if connection.sock is not None:
+                try:
+                    connection.sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked reading
+                except OSError:
+                    pass
 
     async def __aexit__(self, *exc) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)
@@ -224,6 +239,8 @@ class Fetcher:
         deadline: float | None = None  # starts when the first request goes out, not while queued
         loop = asyncio.get_running_loop()
         for hop in range(self.limits.max_redirects + 1):
+            if self._aborted:
+                raise FetchError("cancelled")
             why = check_url(url)
             if why:
                 raise FetchError(why if hop == 0 else f"redirected to an address that is not fetched: {why}")
@@ -257,6 +274,8 @@ class Fetcher:
         target = _request_target(parts)
         with self._idle_lock:
             connection = self._idle[key].pop() if self._idle[key] else None
+            if connection is not None:
+                self._active.add(connection)
         reused = connection is not None
         try:
             if connection is None:
@@ -274,7 +293,12 @@ class Fetcher:
         except BaseException as exc:
             if connection is not None:
                 connection.close()
+            if self._aborted:
+                raise FetchError("cancelled") from None
             raise _in_words(exc, deadline, self.limits.total_timeout) from None
+        finally:
+            with self._idle_lock:
+                self._active.discard(connection)
         if response.will_close or not response.isclosed():
             connection.close()
         else:
@@ -296,6 +320,8 @@ class Fetcher:
             connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._tls)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        with self._idle_lock:
+            self._active.add(connection)  # abort() can cut it while it connects
         try:
             connection.connect()
         except TimeoutError:

@@ -130,6 +130,15 @@ class Refresher:
         self._keys_by_feed: dict[str, list[str]] = {}
         self._last_flush = 0.0
         self._flush_lock: asyncio.Lock | None = None
+        self._fetcher: Fetcher | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop soon, from any thread (the reader is quitting): feeds not yet fetched
+        are skipped, requests on the wire are cut; what finished is kept."""
+        self._cancelled = True
+        if self._fetcher is not None:
+            self._fetcher.abort()
 
     # -- the worker pool: started only when something needs parsing ---------
     def _workers(self):
@@ -189,6 +198,10 @@ class Refresher:
         keywords = tuple(self.config.keywords)
         done: list[str] = []
         async with Fetcher(self.limits) as fetcher:
+            self._fetcher = fetcher
+            if self._cancelled:
+                fetcher.abort()
+
             async def one(feed: Feed) -> FeedReport:
                 state = dict(states.get(feed.url, {}))
                 try:
@@ -208,6 +221,7 @@ class Refresher:
                 reports = await asyncio.gather(*(one(feed) for feed in self.config.feeds))
             except asyncio.CancelledError:
                 # Interrupted (Ctrl-C): keep what the finished feeds brought.
+                fetcher.abort()
                 await self._flush(force=True)
                 self.store.save_feed_states({url: states[url] for url in done})
                 raise
@@ -234,6 +248,8 @@ class Refresher:
         return self.store.remove_articles(self.store.articles_older_than(cutoff)) if cutoff else 0
 
     async def _refresh_feed(self, fetcher: Fetcher, feed: Feed, state: dict, keywords, now: float) -> FeedReport:
+        if self._cancelled:
+            return FeedReport(feed, "waiting", error="not fetched: the refresh was stopped")
         retry_at = state.get("retry_at")
         if retry_at and retry_at > now:
             when = datetime.fromtimestamp(retry_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -244,6 +260,8 @@ class Refresher:
             max_bytes=self.limits.feed_bytes,
             accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
         )
+        if self._cancelled:
+            return FeedReport(feed, "waiting", error="not fetched: the refresh was stopped")
         if not result.ok:
             error = result.error
             if result.status in (404, 410):

@@ -37,6 +37,7 @@ class ReaderApp(App):
         self.triage = Triage(workspace.store)
         self.watch_feeds = watch
         self._offline_told = False
+        self._refresher = None  # the refresh running in the background, if any
 
     def on_mount(self) -> None:
         self.sub_title = str(self.workspace.config.path)
@@ -95,7 +96,17 @@ class ReaderApp(App):
         def progress(p) -> None:
             self.post_message(self.RefreshProgress(p.done, p.total, p.new))
 
-        return Refresher(self.workspace.config, self.workspace.store, on_progress=progress).run()
+        self._refresher = Refresher(self.workspace.config, self.workspace.store, on_progress=progress)
+        try:
+            return self._refresher.run()
+        finally:
+            self._refresher = None
+
+    async def action_quit(self) -> None:
+        """q quits at once, even mid-refresh: the refresh keeps what it finished."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+        self.exit()
 
     @on(RefreshProgress)
     def show_refresh_progress(self, message: RefreshProgress) -> None:
