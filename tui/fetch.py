@@ -166,13 +166,6 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
 
 
-@dataclass
-class _Hop:
-    """What one request gave: the result so far, and where a redirect points."""
-
-    redirect: str | None = None
-
-
 class Fetcher:
     """One fetcher for a refresh: shared connections, overall and per-host limits.
 
@@ -254,10 +247,9 @@ class Fetcher:
             host = (urlsplit(url).hostname or "").lower()
             async with self._hosts[host]:  # a host's turn is awaited here, not in a thread
                 deadline = deadline or time.monotonic() + self.limits.total_timeout
-                step = await loop.run_in_executor(self._threads, self._request, result, url, headers, limit, deadline)
-            if step.redirect is None:
+                target = await loop.run_in_executor(self._threads, self._request, result, url, headers, limit, deadline)
+            if target is None:
                 return
-            target = step.redirect
             if target in seen:
                 raise FetchError(f"redirect loop ({url} -> {target})")
             seen.add(target)
@@ -265,7 +257,8 @@ class Fetcher:
         raise FetchError(f"more than {self.limits.max_redirects} redirects")
 
     # -- in a thread ------------------------------------------------------------
-    def _request(self, result: FetchResult, url: str, headers: dict, limit: int, deadline: float) -> _Hop:
+    def _request(self, result: FetchResult, url: str, headers: dict, limit: int, deadline: float) -> str | None:
+        """One request, filling ``result``; returns where a redirect points, or None."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         port = parts.port or (443 if scheme == "https" else 80)
@@ -289,7 +282,7 @@ class Fetcher:
                 connection.close()
                 connection = self._connect(key)
                 response = self._send(connection, target, headers, deadline)
-            hop = self._read(result, url, response, connection, limit, deadline)
+            redirect = self._read(result, url, response, connection, limit, deadline)
         except BaseException as exc:
             if connection is not None:
                 connection.close()
@@ -304,7 +297,7 @@ class Fetcher:
         else:
             with self._idle_lock:
                 self._idle[key].append(connection)
-        return hop
+        return redirect
 
     def _send(self, connection, target: str, headers: dict, deadline: float) -> http.client.HTTPResponse:
         connection.request("GET", target, headers=headers)
@@ -329,12 +322,12 @@ class Fetcher:
             raise FetchError("timed out (connect)") from None
         return connection
 
-    def _read(self, result, url, response, connection, limit, deadline) -> _Hop:
+    def _read(self, result, url, response, connection, limit, deadline) -> str | None:
         result.status = response.status
         result.final_url = url
         if response.status in REDIRECTS and response.getheader("location"):
             _drain(response, deadline)
-            return _Hop(redirect=urljoin(url, response.getheader("location").strip()))
+            return urljoin(url, response.getheader("location").strip())
         result.etag = response.getheader("etag")
         result.last_modified = response.getheader("last-modified")
         result.content_type = response.getheader("content-type")
@@ -343,7 +336,7 @@ class Fetcher:
         if response.status == 304:
             result.not_modified = True
             _drain(response, deadline)
-            return _Hop()
+            return None
         if response.status >= 400:
             _drain(response, deadline)
             raise FetchError(_status_words(response.status, response.reason))
@@ -363,7 +356,7 @@ class Fetcher:
             parts.append(inflater.feed(chunk))
         inflater.finish()
         result.body = b"".join(parts)
-        return _Hop()
+        return None
 
 
 def _settle(connection, read_timeout: float, deadline: float) -> None:

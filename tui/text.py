@@ -36,3 +36,8 @@ def terminal_safe(text: str | None, *, one_line: bool = False) -> str:
     if one_line:
         cleaned = _SPACES.sub(" ", cleaned).strip()
     return cleaned
+
+
+def quoted_title(title: str, limit: int = 60) -> str:
+    """A title to name an article or story in a one-line message."""
+    return "'" + terminal_safe(title, one_line=True)[:limit] + "'"

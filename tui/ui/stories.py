@@ -12,16 +12,13 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ..store import StoryRow
-from ..text import terminal_safe
+from ..text import quoted_title
 from .story import StoryScreen
 from .story_list import StoryList
 
 FILTERS = ("all", "unread", "starred")
 TEXT_SEARCH_PAUSE = 0.4  # seconds of no typing before the texts are searched
 
-
-def _short(title: str) -> str:
-    return "'" + terminal_safe(title, one_line=True)[:60] + "'"
 
 
 class StoriesScreen(Screen):
@@ -139,14 +136,14 @@ class StoriesScreen(Screen):
     def action_story_read(self) -> None:
         row = self.current
         if row:
-            self.app.triage.set("read", list(row.article_ids), True, f"story read: {_short(row.title)}")
+            self.app.triage.set("read", list(row.article_ids), True, f"story read: {quoted_title(row.title)}")
             self._refresh_row(row)
             self.notify("story marked read", timeout=1.5)
 
     def action_star_story(self) -> None:
         row = self.current
         if row:
-            starred = self.app.triage.toggle("star", list(row.article_ids), f"story star: {_short(row.title)}")
+            starred = self.app.triage.toggle("star", list(row.article_ids), f"story star: {quoted_title(row.title)}")
             self._refresh_row(row)
             self.notify("story starred" if starred else "story unstarred", timeout=1.5)
 

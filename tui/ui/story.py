@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..store import StoryRow
-from ..text import terminal_safe
+from ..text import quoted_title, terminal_safe
 from .actions import open_in_browser
 
 
@@ -34,10 +34,6 @@ def reading_text(article: dict, body: str) -> Text:
     paragraphs = [terminal_safe(p).strip() for p in body.split("\n\n")]
     text.append("\n\n".join(p for p in paragraphs if p) or "(no text)")
     return text
-
-
-def _named(article: dict) -> str:
-    return "'" + terminal_safe(article["title"], one_line=True)[:60] + "'"
 
 
 class StoryScreen(Screen):
@@ -134,7 +130,7 @@ class StoryScreen(Screen):
         """Enter on an article: it counts as read, and the reading pane takes the keys."""
         article = self.current
         if article and not article["read"]:
-            self.app.triage.set("read", [article["id"]], True, f"opened {_named(article)}")
+            self.app.triage.set("read", [article["id"]], True, f"opened {quoted_title(article['title'])}")
             self.reload()
         self.query_one("#reader").focus()
 
@@ -156,19 +152,19 @@ class StoryScreen(Screen):
 
     def action_toggle_read(self) -> None:
         if self.current:
-            read = self.app.triage.toggle("read", [self.current["id"]], f"read mark on {_named(self.current)}")
+            read = self.app.triage.toggle("read", [self.current["id"]], f"read mark on {quoted_title(self.current['title'])}")
             self.reload()
             self.notify("marked read" if read else "marked unread", timeout=1.5)
 
     def action_story_read(self) -> None:
         self.app.triage.set("read", list(self.row.article_ids), True,
-                            f"story read: {terminal_safe(self.row.title, one_line=True)[:60]}")
+                            f"story read: {quoted_title(self.row.title)}")
         self.reload()
         self.notify("story marked read", timeout=1.5)
 
     def action_toggle_star(self) -> None:
         if self.current:
-            starred = self.app.triage.toggle("star", [self.current["id"]], f"star on {_named(self.current)}")
+            starred = self.app.triage.toggle("star", [self.current["id"]], f"star on {quoted_title(self.current['title'])}")
             self.reload()
             self.notify("starred" if starred else "unstarred", timeout=1.5)
 
