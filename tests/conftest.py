@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -62,16 +63,25 @@ def run_cli(*args: str, env: dict | None = None, input: bytes | None = None, tim
     )
 
 
+def made_up_word(n: int) -> str:
+    """A word of its own for each ``n`` (so made-up articles are different stories)."""
+    digest = hashlib.blake2b(str(n).encode(), digest_size=8).digest()
+    return "".join("bcdfghklmnprstvz"[b % 16] + "aeiou"[b % 5] for b in digest[:4])
+
+
 def article(n: int, *, story_text: str = "", feed: str = "OC Media", **extra) -> NewArticle:
-    """A made-up article, distinct for each ``n``."""
+    """A made-up article, distinct for each ``n``: a different event, so a story of its own."""
+    own = [made_up_word(n + 4099 * k) for k in range(8)]
     fields = dict(
         key=f"https://news.example/{n}",
         url=f"https://news.example/{n}",
-        title=f"Test article {n} about Tbilisi",
+        title=f"Test article {n}: {own[0].title()} {own[1]} {own[2]} in {own[5].title()}",
         feed=feed,
         feed_url="https://news.example/feed",
         published=f"2025-06-{1 + n % 28:02d}T{n % 24:02d}:00:00+00:00",
-        text=story_text or f"Paragraph one of article {n}.\n\nParagraph two mentions Yerevan and Baku.",
+        text=story_text or (f"Paragraph one of article {n}. {own[0].title()} {own[1]} {own[2]} {own[3]}, "
+                            f"{own[4]} {own[5]}.\n\n"
+                            f"{own[6].title()} {own[7]} {own[4]}, {own[0]} {own[3]}."),
     )
     fields.update(extra)
     return NewArticle(**fields)

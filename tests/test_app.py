@@ -49,7 +49,7 @@ async def test_the_story_list_shows_the_archive_and_moves_with_the_keys(tmp_path
         assert [r.id for r in stories.rows] == [r.id for r in expected] and len(expected) == 41
         lines = screen_lines(stories)
         assert lines[0].startswith(" ◆  Azerbaijan Cancels")  # the seed story is the newest (29 June)
-        assert lines[1].startswith("    Test article 27 about Tbilisi")  # 28 June, unread
+        assert lines[1].startswith("    Test article 27:")  # 28 June, unread
         header = app.screen.query_one("#columns").render().plain
         assert header.startswith("    Story") and header.rstrip().endswith("Latest")
         assert header.index("Latest") == lines[0].index("2025-06-29")  # columns line up
@@ -61,7 +61,7 @@ async def test_the_story_list_shows_the_archive_and_moves_with_the_keys(tmp_path
         assert stories.cursor == 1
         await pilot.press("G")
         assert stories.cursor == 40 and stories.scroll_offset.y > 0  # the list followed the cursor
-        assert "about Tbilisi" in screen_lines(stories)[-1] or "Azerbaijan" in "".join(screen_lines(stories))
+        assert "Test article" in screen_lines(stories)[-1] or "Azerbaijan" in "".join(screen_lines(stories))
         await pilot.press("g")
         assert stories.cursor == 0 and stories.scroll_offset.y == 0
         await pilot.press("down", "pagedown")

@@ -62,7 +62,7 @@ def test_stories_json_shape_and_marks(tmp_path, config_file):
     args = ("--config", str(config_file), "--data-dir", str(data))
     stories = json.loads(run_cli(*args, "stories", "--json").stdout)
     [story] = stories
-    assert list(story) == ["id", "title", "updated", "articles"]
+    assert list(story) == ["id", "title", "updated", "articles", "topic", "terms"]
     assert list(story["articles"][0]) == [
         "id", "url", "title", "feed", "seed", "published", "read", "starred", "versions"
     ]

@@ -71,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--quiet", action="store_true",
                          help="print only the feeds that failed in this run (nothing when all went well): for cron")
 
+    regroup = commands.add_parser(
+        "regroup", parents=[common], help="group every stored article into stories again, from scratch",
+        description=(
+            "Rebuild all stories from the stored articles, as if each arrived anew in date order. "
+            "Articles you moved or split out (and the seeds) stay where they were put; stories keep "
+            "their ids where their articles stay together. Read and starred marks are untouched."
+        ),
+    )
+    regroup.add_argument("--json", action="store_true",
+                         help='print {"articles", "stories", "topics", "features_computed", "kept_by_you", "seconds"}')
+
     ext = commands.add_parser(
         "extract", parents=[common], help="show the text the reader extracts from pages",
         description="Extract the article text from web pages or saved HTML files, as refresh would.",
@@ -125,7 +136,8 @@ def cmd_stories(args) -> int:
             f"{len(row.outlets)} outlet{'s' if len(row.outlets) != 1 else ''}, {row.unread} unread"
         )
         seed = "  [seed]" if row.seed else ""
-        out.append(f"{marks} {row.latest[:10]:10}  {title}  ({detail}){seed}  {row.id}")
+        topic = f"  [topic: {terminal_safe(row.topic_title, one_line=True)}]" if row.topic else ""
+        out.append(f"{marks} {row.latest[:10]:10}  {title}  ({detail}){seed}{topic}  {row.id}")
     if not out:
         out.append("no stories in this archive yet")
     _write(("\n".join(out) + "\n").encode("utf-8"))
@@ -173,6 +185,36 @@ def cmd_refresh(args) -> int:
                   f"({terminal_safe(report.feed.url, one_line=True)}): {terminal_safe(what, one_line=True)}")
     if not args.quiet:
         print(summary.line())
+    return 0
+
+
+def cmd_regroup(args) -> int:
+    import time
+
+    from .workspace import open_workspace
+
+    workspace = open_workspace(args.config, args.data_dir)
+    _tell(workspace.notices)
+    live = sys.stderr.isatty() and not args.json
+
+    def show(stage, done, total) -> None:
+        if live:
+            sys.stderr.write(f"\r\x1b[2Kregroup: {stage} {done}/{total}")
+            sys.stderr.flush()
+
+    started = time.monotonic()
+    summary = workspace.store.regroup(progress=show)
+    took = time.monotonic() - started
+    workspace.store.close()
+    if live:
+        sys.stderr.write("\r\x1b[2K")
+    if args.json:
+        _write(orjson.dumps({**summary, "seconds": round(took, 2)}, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    kept = summary["kept_by_you"]
+    print(f"regrouped {summary['articles']} articles into {summary['stories']} stories "
+          f"and {summary['topics']} topics in {took:.1f} s"
+          + (f"; {kept} articles stayed where you (or the seeds) put them" if kept else ""))
     return 0
 
 
@@ -297,6 +339,7 @@ COMMANDS = {
     "stories": cmd_stories,
     "refresh": cmd_refresh,
     "extract": cmd_extract,
+    "regroup": cmd_regroup,
     "import-opml": cmd_import_opml,
     "export-opml": cmd_export_opml,
 }

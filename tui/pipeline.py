@@ -60,6 +60,17 @@ def extract(html: bytes, url: str, reference: str) -> tuple[object, bool]:
     return result, result.method == "failed" or is_sliver(result.text, reference or None)
 
 
+def group_features(title: str, text: str) -> dict:
+    """What story grouping compares of an article (see tui.grouping.features)."""
+    from .grouping import features
+
+    return features(title, text)
+
+
+def group_features_many(pairs: list[tuple[str, str]]) -> list[dict]:
+    return [group_features(title, text) for title, text in pairs]
+
+
 def worker_init() -> None:
     """In each worker: Ctrl-C is for the refresh to handle, not for every worker to report."""
     import signal
@@ -70,3 +81,9 @@ def worker_init() -> None:
 def warm_up() -> None:
     """Import what the workers need before the first real task arrives."""
     import feedparser  # noqa: F401
+
+    from .grouping import _concepts
+    from .relevance import _load_gazetteer
+
+    _concepts()
+    _load_gazetteer()

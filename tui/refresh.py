@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 from .config import Config, Feed
 from .fetch import FetchLimits, Fetcher
-from .pipeline import JudgedEntry, extract, parse_and_judge, warm_up, worker_init
+from .pipeline import JudgedEntry, extract, group_features_many, parse_and_judge, warm_up, worker_init
 from .store import NewArticle, Store, make_id
 
 BACKOFF_FIRST = 5 * 60  # seconds before retrying a feed that failed once
@@ -283,6 +283,10 @@ class Refresher:
         needs_page = [j for j in fresh if feed.extract and j.entry.url and not j.entry.has_full_text]
         articles = [self._article_from_feed(feed, j) for j in fresh if j not in needs_page]
         articles += await asyncio.gather(*(self._article(fetcher, feed, j) for j in needs_page))
+        if articles and not self._cancelled:  # grouping's share of the work, on the workers' cores
+            found = await self._in_worker(group_features_many, [(a.title, a.text) for a in articles])
+            for article, features in zip(articles, found):
+                article.features = features
         self._pending.extend(articles)
         await self._flush()
         state.update({

@@ -30,6 +30,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import grouping
 from .errors import StoreError
 from .marks import MarkJournal
 from .storage import RECOVERY_HINT, DataLock, ReaderDB, gc_paused, remove_stale_temp_files
@@ -38,6 +39,7 @@ SCHEMA = 1
 SHARD_BYTES = 4 * 1024 * 1024
 SHARDS_KEPT = 8  # body shards kept decoded in memory
 _SHARD_NAME = re.compile(r"^(\d{6})\.json$")
+_MONTH_NAME = re.compile(r"^(\d{4}-\d{2})\.json$")
 
 
 def utc_now() -> str:
@@ -91,6 +93,7 @@ class NewArticle:
     note: str = ""  # how the text was obtained when it was not the usual way
     kept: list[str] = field(default_factory=list)  # the relevance terms that matched
     why: str = ""  # why it was kept, in words
+    features: dict | None = None  # grouping.features(title, text), when computed elsewhere
 
 
 @dataclass(slots=True)
@@ -106,10 +109,66 @@ class StoryRow:
     latest: str
     seed: bool
     edited: bool = False  # an article of it has more than one version
+    topic: str | None = None  # the id of the topic it belongs to
+    topic_title: str = ""
 
     @property
     def size(self) -> int:
         return len(self.article_ids)
+
+
+@dataclass
+class _Moves:
+    """What one write does to stories beyond adding articles."""
+
+    touched: set[str] = field(default_factory=set)  # stories to describe again
+    moved: dict[str, str] = field(default_factory=dict)  # stored article -> its new story
+    merged: dict[str, list[str]] = field(default_factory=dict)  # story -> the stories merged into it
+    gone: set[str] = field(default_factory=set)  # stories merged away
+    pins: dict[str, dict] = field(default_factory=dict)  # new pins (article -> {story, at, by})
+    leads: dict[str, str] = field(default_factory=dict)  # stories made on purpose -> their first article
+
+
+def _describe(members: list[grouping.Doc]) -> dict[str, Any]:
+    """What the stories table keeps of a story's members: lead, key terms, topic profile."""
+    profile = grouping.profile(members)
+    names: dict[str, str] = {}
+    for doc in members:
+        for term in profile:
+            if term not in names and term in doc.names:
+                names[term] = doc.names[term]
+    days = sorted(d.day for d in members if d.dated) or sorted(d.day for d in members)
+    return {
+        "lead": grouping.representative(members),
+        "terms": grouping.key_terms(members),
+        "profile": profile,
+        "names": names,
+        "day": round(days[len(days) // 2], 2),
+    }
+
+
+def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[str]) -> dict[str, str]:
+    """Map each new story to the old id most of its articles had, each old id used once."""
+    overlap: dict[tuple[str, str], int] = {}
+    for article_id, new in found.items():
+        old = before.get(article_id)
+        if old is not None:
+            overlap[(new, old)] = overlap.get((new, old), 0) + 1
+    renamed: dict[str, str] = {}
+    used: set[str] = set()
+    for new in set(found.values()):
+        if new in pinned:  # a story someone put articles in keeps its id
+            renamed[new] = new
+            used.add(new)
+    for (new, old), _count in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
+        if new not in renamed and old not in used:
+            renamed[new] = old
+            used.add(old)
+    for new in set(found.values()):
+        if new not in renamed:
+            renamed[new] = new if new not in used else make_id("story:" + new)
+            used.add(renamed[new])
+    return renamed
 
 
 def _latest(docs: list[dict[str, Any]]) -> str:
@@ -128,6 +187,7 @@ class Store:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             (self.dir / "bodies").mkdir(exist_ok=True)
+            (self.dir / "groups").mkdir(exist_ok=True)
         except OSError as exc:
             where = "" if str(exc.filename or self.dir) == str(self.dir) else f"{exc.filename}: "
             raise StoreError(f"cannot use the data folder {self.dir}: {where}{exc.strerror or exc}") from exc
@@ -141,7 +201,15 @@ class Store:
         self._held_shards: set[int] = set()  # body shards that thread has touched
         self._articles = self.index.table("articles")
         self._stories = self.index.table("stories")
+        self._pins = self.index.table("pins")  # article -> the story a user (or the seeds) put it in
+        self._topics = self.index.table("topics")
         self._details = self.catalog.table("articles")
+        # Grouping: the features of articles, in one file per month of their date.
+        self._month_dbs: dict[str, ReaderDB] = {}
+        self._held_months: set[str] = set()
+        self._pending_story: dict[str, str] = {}  # stories decided in the open transaction
+        self._grouping_checked = False
+        self._groups = grouping.GroupIndex(self._load_month, self._story_of)
         self._swept = False  # temporary files of killed writers removed yet?
         # Fail now, with the file named, if anything is damaged or too new:
         # the files the list needs are read whole, the others checked by their head.
@@ -152,6 +220,9 @@ class Store:
         for path in (self.dir / "bodies").iterdir():
             if _SHARD_NAME.match(path.name):
                 ReaderDB(path, kind="bodies", schema=SCHEMA).file.peek()
+        for path in (self.dir / "groups").iterdir():
+            if _MONTH_NAME.match(path.name):
+                ReaderDB(path, kind="features", schema=SCHEMA).file.peek()
 
     def close(self) -> None:
         """Fold a long marks journal into its file; nothing else is pending."""
@@ -180,6 +251,7 @@ class Store:
             if not self._swept:  # only a lock holder may tell a dead writer's file from a live one's
                 remove_stale_temp_files(self.dir)
                 remove_stale_temp_files(self.dir / "bodies")
+                remove_stale_temp_files(self.dir / "groups")
                 self._swept = True
             held = [self.catalog.file, self.index.file, self.feed_health.file]
             try:
@@ -188,16 +260,53 @@ class Store:
                 yield
                 for number in sorted(self._held_shards):
                     self._shards[number].file.commit()
+                for month in sorted(self._held_months):
+                    self._month_dbs[month].file.commit()
                 for f in held:
                     f.commit()
+                self._groups.retoken(self._month_token)
             except BaseException:
-                for f in held + [self._shards[n].file for n in self._held_shards]:
+                for f in (held + [self._shards[n].file for n in self._held_shards]
+                          + [self._month_dbs[m].file for m in self._held_months]):
                     f.forget()
+                self._groups.forget()
                 raise
             finally:
                 self._txn_owner = None
                 self._held_shards.clear()
+                self._held_months.clear()
+                self._pending_story.clear()
                 self._trim_shard_cache()
+
+    # -- grouping features, by month ------------------------------------------
+    def _month_db(self, month: str) -> ReaderDB:
+        db = self._month_dbs.get(month)
+        if db is None:
+            db = ReaderDB(self.dir / "groups" / f"{month}.json", kind="features", schema=SCHEMA)
+            self._month_dbs[month] = db
+        if self._txn_owner == threading.get_ident() and month not in self._held_months:
+            db.file.hold()
+            self._held_months.add(month)
+        return db
+
+    def _month_token(self, month: str) -> object:
+        """What says a month's features and the stories they are in are as last read."""
+        self._articles.raw()
+        return (self._month_db(month).file._sig, self.index.file._sig)
+
+    def _load_month(self, month: str) -> tuple[dict, object]:
+        features = self._month_db(month).table("articles").raw()
+        return features, self._month_token(month)
+
+    def _story_of(self, article_id: str) -> str | None:
+        pending = self._pending_story.get(article_id)
+        if pending is not None:
+            return pending
+        doc = self._articles.raw().get(article_id)
+        return doc["story"] if doc else None
+
+    def _months(self) -> list[str]:
+        return sorted(m.group(1) for p in (self.dir / "groups").iterdir() if (m := _MONTH_NAME.match(p.name)))
 
     # -- bodies --------------------------------------------------------------
     def _shard(self, number: int) -> ReaderDB:
@@ -267,26 +376,41 @@ class Store:
     def add_articles(self, items: Iterable[NewArticle], story: str | None = None) -> list[str]:
         """Store the articles the archive does not have yet; return their ids.
 
-        Each starts its own story unless ``story`` names one to join (or, for a
-        new id, to create with that id).
+        Each joins the story of the same event, or starts its own (see
+        :mod:`tui.grouping`); ``story`` instead puts them all in that story
+        (created with that id if new) and keeps them there.
         """
         added: list[str] = []
         with self.writing():
+            self._check_grouping()
             hot_docs: dict[str, dict] = {}
             detail_docs: dict[str, dict] = {}
-            story_docs: dict[str, dict] = {}
             bodies: dict[int, dict[str, dict]] = {}
+            features: dict[str, dict[str, dict]] = {}
             shard_number, shard_fill = self._open_shard()
-            stories = self._stories.raw()
             now = utc_now()
+            moves = _Moves()
             for item in items:
                 article_id, known = self._free_id(item.key)
                 if known or article_id in hot_docs:
                     continue
                 published = normalise_date(item.published)
-                story_id = story or make_id("story:" + article_id)
-                if story_id not in stories and story_id not in story_docs:
-                    story_docs[story_id] = {"lead": article_id}
+                moment = published or now
+                stored = {**(item.features or grouping.features(item.title, item.text)),
+                          "d": moment, "u": bool(published)}
+                doc = grouping.make_doc(article_id, stored, "")
+                if story:
+                    story_id, group = story, {"by": "given"}
+                    moves.pins[article_id] = {"story": story, "at": now, "by": "given"}
+                    moves.leads.setdefault(story, article_id)
+                else:
+                    story_id, group = self._place(doc, moment, moves)
+                doc.story = story_id
+                self._pending_story[article_id] = story_id
+                month = grouping.month_of(moment)
+                self._groups.add(month, doc)
+                features.setdefault(month, {})[article_id] = stored
+                moves.touched.add(story_id)
                 version = {
                     "at": now,
                     "hash": content_hash(item.title, item.text),
@@ -302,7 +426,7 @@ class Store:
                     "title": item.title,
                     "feed": item.feed,
                     # The list's date: publication, or when first seen for undated items.
-                    "date": published or now,
+                    "date": moment,
                     "dated": bool(published),
                     "story": story_id,
                     "seed": item.seed,
@@ -318,14 +442,274 @@ class Store:
                     "note": item.note,
                     "kept": list(item.kept),
                     "why": item.why,
+                    "group": group,
                 }
                 added.append(article_id)
             for number, docs in bodies.items():
                 self._shard(number).table("bodies").put_many(docs)
+            for month, docs in features.items():
+                self._month_db(month).table("articles").put_many(docs)
             self._details.put_many(detail_docs)
-            self._stories.put_many(story_docs)
+            for article_id, story_id in moves.moved.items():  # merged into another story
+                if article_id in hot_docs:
+                    hot_docs[article_id]["story"] = story_id
+                else:
+                    hot_docs[article_id] = {**self._articles.raw()[article_id], "story": story_id}
             self._articles.put_many(hot_docs)
+            self._pins.put_many(moves.pins)
+            self._save_stories(moves)
         return added
+
+    def _place(self, doc: grouping.Doc, moment: str, moves: _Moves) -> tuple[str, dict]:
+        """The story a new article joins (merging stories it shows to be one), and why."""
+        placement = self._groups.place(doc, moment)
+        if placement.match is None:
+            return make_id("story:" + doc.id), {"by": "new"}
+        match = placement.match
+        story_id = match.story
+        for other in placement.merge:
+            story_id = self._merge(story_id, other, moves)
+        group = {"by": "auto", "score": round(match.score, 3), "with": match.best, "shared": match.shared}
+        return story_id, group
+
+    def _merge(self, one: str, other: str, moves: _Moves) -> str:
+        """Make two stories one (see :func:`grouping.survivor`); return the id that stays."""
+        if one == other:
+            return one
+        pinned = {p.get("story") for p in list(self._pins.raw().values()) + list(moves.pins.values())}
+        members = {sid: self._members(sid) for sid in (one, other)}
+        keep = grouping.survivor(one, other, {sid: len(ids) for sid, ids in members.items()}, pinned)
+        if keep is None:
+            return one
+        gone = other if keep == one else one
+        for article_id in members[gone]:
+            moves.moved[article_id] = keep
+            self._pending_story[article_id] = keep
+        self._groups.move(members[gone], keep)
+        moves.merged.setdefault(keep, []).append(gone)
+        moves.merged[keep] += moves.merged.pop(gone, [])
+        moves.touched.discard(gone)
+        moves.gone.add(gone)
+        moves.touched.add(keep)
+        return keep
+
+    def _members(self, story_id: str) -> list[str]:
+        """Every article of a story, across the whole archive (a full pass: merges are rare)."""
+        found = [i for i, d in self._articles.raw().items() if self._pending_story.get(i, d["story"]) == story_id]
+        found += [i for i, s in self._pending_story.items() if s == story_id and i not in found]
+        return list(dict.fromkeys(found))
+
+    def _save_stories(self, moves: _Moves) -> None:
+        """Describe the stories that changed (a representative headline, key terms) and link topics."""
+        stories = self._stories.raw()
+        docs = {}
+        for story_id in moves.touched - moves.gone:
+            doc = dict(stories.get(story_id, {}))
+            members = self._groups.members(story_id)
+            if members:
+                lead = doc.get("lead") if doc.get("lead_kept") else None
+                doc.update(_describe(members))
+                if story_id in moves.leads and not lead:  # a story made on purpose (the seeds'):
+                    lead = moves.leads[story_id]  # its first article's headline names it for good
+                    doc["lead_kept"] = True
+                if lead:
+                    doc["lead"] = lead
+            merged = moves.merged.get(story_id)
+            if merged:
+                doc["merged"] = sorted(set(doc.get("merged", [])) | set(merged)
+                                       | {m for g in merged for m in stories.get(g, {}).get("merged", [])})
+            docs[story_id] = doc
+        self._stories.remove_keys(moves.gone)
+        self._stories.put_many(docs)
+        self._link_topics(docs)
+
+    def _link_topics(self, changed: Iterable[str]) -> None:
+        stories = self._stories.raw()
+        decided = grouping.link_topics(stories, changed)
+        updates = {sid: {**stories[sid], "topic": tid} for sid, tid in decided.items()
+                   if stories[sid].get("topic") != tid}
+        self._stories.put_many(updates)
+        self._name_topics({tid for tid in decided.values() if tid})
+
+    def _name_topics(self, topic_ids: set[str]) -> None:
+        """Title the topics given; drop topics no story is in any more."""
+        stories = self._stories.raw()
+        by_topic: dict[str, list[dict]] = {}
+        for doc in stories.values():
+            if doc.get("topic"):
+                by_topic.setdefault(doc["topic"], []).append(doc)
+        docs = {}
+        for tid in topic_ids & by_topic.keys():
+            shown: dict[str, str] = {}
+            for doc in by_topic[tid]:
+                shown.update(doc.get("names", {}))
+            docs[tid] = {"title": grouping.topic_title([d.get("profile", {}) for d in by_topic[tid]], shown),
+                         "stories": len(by_topic[tid])}
+        self._topics.put_many(docs)
+        self._topics.remove_keys([tid for tid in self._topics.raw() if tid not in by_topic])
+
+    # -- regrouping and corrections --------------------------------------------
+    def grouping_state(self) -> dict[str, Any]:
+        return dict(self.index.table("grouping").raw().get("state", {}))
+
+    def needs_regroup(self) -> bool:
+        """Whether stored articles lack grouping features (an archive from before grouping)."""
+        state = self.grouping_state()
+        return bool(self._articles.raw()) and state.get("features") != grouping.FEATURES_VERSION
+
+    def _check_grouping(self) -> None:
+        """Once per process: an archive from before grouping (or older features) is regrouped first."""
+        if self._grouping_checked:
+            return
+        if self.needs_regroup():
+            self.regroup()
+        elif not self.grouping_state():
+            self.index.table("grouping").put_many({"state": {"features": grouping.FEATURES_VERSION}})
+        self._grouping_checked = True
+
+    def regroup(self, progress=None) -> dict[str, int]:
+        """Group every article again from scratch, keeping what users (and the seeds) decided.
+
+        Stories keep their ids where their articles mostly stay together, so
+        open stories, topics and scripts that remember ids are not thrown off.
+        Articles whose features are missing or out of date get them computed
+        from their stored text. Returns counts for a summary line.
+        """
+        with self.writing():
+            articles = self._articles.raw()
+            pins = {i: p["story"] for i, p in self._pins.raw().items() if i in articles}
+            stored: dict[str, dict] = {}
+            for month in self._months():
+                for article_id, doc in self._month_db(month).table("articles").raw().items():
+                    if article_id in articles and doc.get("v") == grouping.FEATURES_VERSION:
+                        stored[article_id] = doc
+            missing = [i for i in articles if i not in stored]
+            fresh: dict[str, dict[str, dict]] = {}
+            for n, article_id in enumerate(missing):
+                hot = articles[article_id]
+                versions = self.versions(article_id)
+                latest = versions[-1] if versions else {"title": hot["title"], "text": ""}
+                doc = {**grouping.features(latest["title"], latest["text"]), "d": hot["date"], "u": hot["dated"]}
+                stored[article_id] = doc
+                fresh.setdefault(grouping.month_of(hot["date"]), {})[article_id] = doc
+                if progress and n % 200 == 0:
+                    progress("features", n, len(missing))
+            # Where an article's date moved to another month, its old entry goes.
+            for month in self._months():
+                table = self._month_db(month).table("articles")
+                stale = [i for i, d in table.raw().items() if i not in articles or (
+                    i in stored and grouping.month_of(stored[i]["d"]) != month)]
+                table.remove_keys(stale)
+            for month, docs in fresh.items():
+                self._month_db(month).table("articles").put_many(docs)
+            found, why = grouping.cluster(
+                stored.items(), pins, new_story=lambda i: make_id("story:" + i),
+                progress=(lambda n: progress("grouping", n, len(stored))) if progress else None,
+            )
+            renamed = _keep_story_ids(found, {i: d["story"] for i, d in articles.items()}, set(pins.values()))
+            hot_docs = {i: {**d, "story": renamed[found[i]]} for i, d in articles.items()
+                        if d["story"] != renamed[found[i]]}
+            details = self._details.raw()
+            detail_docs = {}
+            for article_id, reason in why.items():
+                if reason.get("by") == "pinned":
+                    reason = details.get(article_id, {}).get("group") or {"by": "you"}
+                detail_docs[article_id] = {**details.get(article_id, {}), "group": reason}
+            self._details.put_many(detail_docs)
+            self._articles.put_many(hot_docs)
+            self._groups.forget()
+            members: dict[str, list[grouping.Doc]] = {}
+            for article_id, sid in found.items():
+                story_id = renamed[sid]
+                members.setdefault(story_id, []).append(grouping.make_doc(article_id, stored[article_id], story_id))
+            old = self._stories.raw()
+            docs = {}
+            for story_id, docs_of in members.items():
+                kept = old.get(story_id, {})
+                doc = {k: v for k, v in kept.items() if k in ("merged", "topic", "topic_by", "lead_kept")}
+                doc.update(_describe(docs_of))
+                if kept.get("lead_kept") and kept.get("lead") in {d.id for d in docs_of}:
+                    doc["lead"] = kept["lead"]
+                docs[story_id] = doc
+            self._stories.replace_all(docs)
+            if progress:
+                progress("topics", 0, len(docs))
+            self._link_topics(list(docs))
+            self.index.table("grouping").put_many({"state": {"features": grouping.FEATURES_VERSION,
+                                                             "regrouped": utc_now()}})
+            topics = len({d.get("topic") for d in self._stories.raw().values() if d.get("topic")})
+        return {"articles": len(articles), "stories": len(members), "topics": topics,
+                "features_computed": len(missing), "kept_by_you": len(pins)}
+
+    def move_article(self, article_id: str, story_id: str | None) -> str:
+        """Put an article in another story (None: a story of its own); later grouping keeps it there.
+
+        Returns the story it is now in.
+        """
+        with self.writing():
+            articles = self._articles.raw()
+            hot = articles.get(article_id)
+            if hot is None:
+                raise KeyError(f"no article with id {article_id}")
+            if story_id is None:
+                story_id = make_id("story:apart:" + article_id)
+            elif story_id not in self._stories.raw():
+                raise KeyError(f"no story with id {story_id}")
+            old = hot["story"]
+            now = utc_now()
+            self._articles.put_many({article_id: {**hot, "story": story_id}})
+            self._pins.put_many({article_id: {"story": story_id, "at": now, "by": "you", "from": old}})
+            details = self._details.raw()
+            self._details.put_many({article_id: {**details.get(article_id, {}), "group": {"by": "you", "at": now}}})
+            self._groups.forget()  # rebuilt from what was just written
+            for sid in (old, story_id):
+                ids = [i for i, d in self._articles.raw().items() if d["story"] == sid]
+                if ids:
+                    docs = self._features_of(ids)
+                    doc = {**self._stories.raw().get(sid, {}), **_describe(
+                        [grouping.make_doc(i, docs[i], sid) for i in ids if i in docs])}
+                    self._stories.put_many({sid: doc})
+                else:
+                    self._stories.remove_keys([sid])
+            self._link_topics([sid for sid in (old, story_id) if sid in self._stories.raw()])
+        return story_id
+
+    def _features_of(self, article_ids: Iterable[str]) -> dict[str, dict]:
+        articles = self._articles.raw()
+        out = {}
+        for article_id in article_ids:
+            hot = articles.get(article_id)
+            if hot is None:
+                continue
+            doc = self._month_db(grouping.month_of(hot["date"])).table("articles").raw().get(article_id)
+            if doc is not None:
+                out[article_id] = doc
+        return out
+
+    def story_of(self, article_id: str) -> str | None:
+        doc = self._articles.raw().get(article_id)
+        return doc["story"] if doc else None
+
+    def why_grouped(self, article_id: str) -> dict[str, Any]:
+        """Why an article is in its story: {"by": auto|new|given|you, "score", "with", "shared"...}."""
+        return dict(self._details.raw().get(article_id, {}).get("group") or {})
+
+    def story_info(self, story_id: str) -> dict[str, Any]:
+        """A story's key terms, topic and what was merged into it."""
+        doc = self._stories.raw().get(story_id, {})
+        topic = doc.get("topic")
+        return {
+            "terms": list(doc.get("terms", [])),
+            "topic": {"id": topic, "title": self._topics.raw().get(topic, {}).get("title", "")} if topic else None,
+            "merged": list(doc.get("merged", [])),
+        }
+
+    def resolve_story(self, story_id: str) -> str | None:
+        """The story an id names now (following merges), or None."""
+        stories = self._stories.raw()
+        if story_id in stories:
+            return story_id
+        return next((sid for sid, doc in stories.items() if story_id in doc.get("merged", ())), None)
 
     # -- marks -----------------------------------------------------------------
     def set_mark(self, kind: str, article_ids: Iterable[str], value: bool = True) -> None:
@@ -397,7 +781,7 @@ class Store:
         """The story list, newest activity first. Reads no article text."""
         marks = self.marks.snapshot()
         try:
-            return _story_rows(self._articles.raw(), self._stories.raw(), marks)
+            return _story_rows(self._articles.raw(), self._stories.raw(), marks, self._topics.raw())
         except (KeyError, TypeError, AttributeError) as exc:
             raise self._damaged(exc) from exc
 
@@ -438,6 +822,7 @@ class Store:
                 "versions": hot["versions"], "url": more.get("url"), "why": more.get("why", ""),
                 "kept": more.get("kept", []), "method": more.get("method", ""), "note": more.get("note", ""),
                 "read": i in marks["read"], "starred": i in marks["star"],
+                "group": more.get("group") or {},
             })
         return out
 
@@ -469,14 +854,17 @@ class Store:
                         }
                         for i in row.article_ids
                     ],
+                    "topic": {"id": row.topic, "title": row.topic_title} if row.topic else None,
+                    "terms": list(stories.get(row.id, {}).get("terms", [])),
                 }
-                for row in _story_rows(articles, stories, marks)
+                for row in _story_rows(articles, stories, marks, self._topics.raw())
             ]
         except (KeyError, TypeError, AttributeError) as exc:
             raise self._damaged(exc) from exc
 
 
-def _story_rows(articles: dict, stories: dict, marks: dict[str, frozenset[str]]) -> list[StoryRow]:
+def _story_rows(articles: dict, stories: dict, marks: dict[str, frozenset[str]],
+                topics: dict | None = None) -> list[StoryRow]:
     """Group articles into story rows. This runs on every start over the whole
     archive, so the common case (a story of one article) takes a short path."""
     read, starred = marks["read"], marks["star"]
@@ -512,5 +900,10 @@ def _story_rows(articles: dict, stories: dict, marks: dict[str, frozenset[str]])
                 any(d["seed"] for d in docs),
                 any(d["versions"] > 1 for d in docs),
             ))
+        if topics:
+            for row in rows:
+                topic = stories.get(row.id, {}).get("topic")
+                if topic:
+                    row.topic, row.topic_title = topic, topics.get(topic, {}).get("title", "")
         rows.sort(key=lambda r: r.latest, reverse=True)
     return rows

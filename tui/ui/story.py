@@ -8,15 +8,33 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
 
 from ..store import StoryRow
 from ..text import quoted_title, terminal_safe
 from .actions import open_in_browser
 
 
-def reading_text(article: dict, body: str) -> Text:
+def group_reason(group: dict, titles: dict[str, str]) -> str:
+    """Why an article is in its story, in words."""
+    by = group.get("by")
+    if by == "auto":
+        shared = ", ".join(group.get("shared") or []) or "wording"
+        other = titles.get(group.get("with", ""), "")
+        like = f" with {quoted_title(other)}" if other else ""
+        return f"shares {shared}{like} (similarity {group.get('score', 0):.2f})"
+    if by == "you":
+        return f"you put it here ({str(group.get('at', ''))[:10]}); grouping keeps it here"
+    if by == "given":
+        return "a seed article: this story is built around it"
+    if by == "new":
+        return "it started this story (nothing earlier was like it)"
+    return ""
+
+
+def reading_text(article: dict, body: str, titles: dict[str, str] | None = None) -> Text:
     """The reading pane: a header of facts, then the paragraphs. All of it plain data."""
     safe = lambda value: terminal_safe(value, one_line=True)  # noqa: E731
     text = Text()
@@ -28,6 +46,9 @@ def reading_text(article: dict, body: str) -> Text:
         text.append(safe(article["url"]) + "\n", style="underline")
     if article["why"]:
         text.append(f"Kept: {safe(article['why'])}\n", style="dim")
+    grouped = group_reason(article.get("group") or {}, titles or {})
+    if grouped:
+        text.append(f"In this story: {safe(grouped)}\n", style="dim")
     if article["method"] == "feed-fallback":
         text.append(f"Text from the feed: {safe(article['note'])}\n", style="dim")
     text.append("\n")
@@ -52,6 +73,8 @@ class StoryScreen(Screen):
         Binding("s", "toggle_star", "Star", id="story.star", tooltip="Star or unstar this article"),
         Binding("u", "undo", "Undo", id="story.undo", tooltip="Undo the last triage action"),
         Binding("o", "open", "Open", id="story.open", tooltip="Open the article in the browser"),
+        Binding("m", "move", "Move", id="story.move", tooltip="Move this article to another story"),
+        Binding("x", "split", "Split out", id="story.split", tooltip="Take this article out into a story of its own"),
     ]
 
     class TextLoaded(Message):
@@ -67,7 +90,7 @@ class StoryScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(Text(terminal_safe(self.row.title, one_line=True), style="bold"), id="story-title")
+        yield Static(self.title_text(), id="story-title")
         with Vertical(id="story-body"):
             table = DataTable(id="articles", cursor_type="row", zebra_stripes=True)
             for label, key in (("", "mark"), ("Outlet", "feed"), ("Published", "time"), ("Versions", "v"),
@@ -77,6 +100,15 @@ class StoryScreen(Screen):
             with VerticalScroll(id="reader"):
                 yield Static("", id="text")
         yield Footer()
+
+    def title_text(self) -> Text:
+        info = self.app.workspace.store.story_info(self.row.id)
+        text = Text(terminal_safe(self.row.title, one_line=True), style="bold")
+        if info["terms"]:
+            text.append("  · " + terminal_safe(", ".join(info["terms"]), one_line=True), style="dim")
+        if info["topic"]:
+            text.append("  · topic: " + terminal_safe(info["topic"]["title"], one_line=True), style="italic")
+        return text
 
     def on_mount(self) -> None:
         self.reload()
@@ -119,7 +151,8 @@ class StoryScreen(Screen):
     def show_text(self, message: TextLoaded) -> None:
         article = next((a for a in self.articles if a["id"] == message.article_id), None)
         if article is not None and self.current and self.current["id"] == message.article_id:
-            self.query_one("#text", Static).update(reading_text(article, message.body))
+            titles = {a["id"]: a["title"] for a in self.articles}
+            self.query_one("#text", Static).update(reading_text(article, message.body, titles))
             self.query_one("#reader").scroll_home(animate=False)
 
     def action_open_article(self) -> None:
@@ -176,3 +209,63 @@ class StoryScreen(Screen):
     def action_open(self) -> None:
         if self.current:
             self.notify(open_in_browser(self.current["url"]), timeout=3, markup=False)
+
+    # -- corrections ---------------------------------------------------------------
+    def _moved(self, article: dict, story_id: str, what: str) -> None:
+        self.row.article_ids = [i for i in self.row.article_ids if i != article["id"]]
+        self.notify(f"{what}: {quoted_title(article['title'])}; regroup keeps it there", timeout=3)
+        if self.row.article_ids:
+            self.reload()
+        else:
+            self.app.pop_screen()
+
+    def action_split(self) -> None:
+        article = self.current
+        if article is None or len(self.row.article_ids) < 2:
+            self.notify("the article is already alone in its story", timeout=2)
+            return
+        story_id = self.app.workspace.store.move_article(article["id"], None)
+        self._moved(article, story_id, "split out")
+
+    def action_move(self) -> None:
+        article = self.current
+        if article is None:
+            return
+        rows = [r for r in self.app.workspace.store.story_rows() if r.id != self.row.id]
+        same_topic = [r for r in rows if self.row.topic and r.topic == self.row.topic]
+        choices = same_topic + [r for r in rows if r not in same_topic]
+
+        def chosen(story_id: str | None) -> None:
+            if story_id:
+                self.app.workspace.store.move_article(article["id"], story_id)
+                self._moved(article, story_id, "moved")
+
+        self.app.push_screen(MoveScreen(article["title"], choices[:500]), chosen)
+
+
+class MoveScreen(ModalScreen[str | None]):
+    """Pick the story an article belongs to: stories of the same topic first, then the newest."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="move.cancel")]
+
+    def __init__(self, title: str, rows: list[StoryRow]):
+        super().__init__()
+        self.article_title = title
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="move-box"):
+            yield Static(Text("Move " + quoted_title(terminal_safe(self.article_title, one_line=True))
+                              + " to which story?", style="bold"))
+            yield OptionList(*[
+                Option(Text(f"{r.latest[:10]}  " + terminal_safe(r.title, one_line=True)
+                            + (f"  [{terminal_safe(r.topic_title, one_line=True)}]" if r.topic else "")), id=r.id)
+                for r in self.rows
+            ], id="move-choices")
+
+    @on(OptionList.OptionSelected)
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

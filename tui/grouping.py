@@ -1,0 +1,860 @@
+"""Grouping articles into stories: one real-world event, one story.
+
+An article becomes a sparse vector of weighted terms (:func:`features`):
+
+* word stems of the headline (weighted most), the opening and the next few
+  hundred words;
+* *anchors*, the terms that let reports in different languages meet: names
+  (the gazetteer's canonical names, and for other capitalised words a
+  spelling-free key that an English "Yekaterinburg" and a Russian
+  "Екатеринбурге" share), numbers, and concepts from ``data/concepts.yaml``
+  (protest = протест, crash = крушение...).
+
+A new article is compared with the articles dated near it (never with the
+clock: an undated article is compared by text alone), found through an
+inverted index of the rarer terms. Similarity is the cosine of the vectors
+weighted by how rare each term is among the articles of those weeks; between
+languages, the cosine of the anchors alone. It fades with the gap between
+publication dates, so two protests in one city a week apart stay apart while
+the wire report and the next day's analysis meet. An article joins the story
+it scores highest with when that score reaches :data:`JOIN_AT`; a story it
+also matches strongly (:data:`MERGE_AT`) is merged into that one.
+
+Nothing here reads or writes files: :class:`GroupIndex` gets its articles
+from a loader, and the store (:mod:`tui.store`) applies the decisions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+
+FEATURES_VERSION = 1
+CONCEPTS = Path(__file__).resolve().parent / "data" / "concepts.yaml"
+
+# -- tuning (chosen on the development half of tests/data/stories; see bench/grouping.py)
+JOIN_AT = 0.30  # an article joins the best story scoring at least this
+MERGE_AT = 0.40  # another story it matches this well is the same story
+TITLE_MIX = 0.0  # this share of the similarity is the headlines' alone
+ANCHOR_MIX = 0.5  # in one language, this share of the similarity is the anchors' alone
+CROSS_LANGUAGE = 1.0  # anchors-only similarity counts this much between languages
+SAME_DAYS = 2.0  # dates this close apart cost nothing...
+FADE_DAYS = 4.0  # ...beyond, similarity is divided by 1 + extra days / FADE_DAYS
+WINDOW_DAYS = 14  # articles further apart are never compared
+BEST_LINK = 0.3  # a story's score: this share of its best member, the rest the mean of its members
+TOPIC_AT = 0.30  # stories whose anchors meet this well over weeks share a topic
+TOPIC_DAYS = 120  # stories further apart than this are not put in one topic
+
+# -- features
+TITLE_BOOST, LEDE_BOOST, BODY_BOOST = 3.0, 2.0, 1.0
+LEDE_WORDS, BODY_WORDS = 60, 340  # words of the text read after the headline
+MAX_TERMS = 80  # terms kept per article
+GAZETTEER_SHARE = 0.5  # a gazetteer name also counts by its key: this adds the languages' common name
+MAX_HEADLINE = 24  # terms of the headline kept apart, to compare headlines
+STEM = 6  # words longer than this are cut to it: protesters = protest = protests
+CANDIDATES = 40  # articles compared in full per new article
+MEMBERS = 16  # members of a story compared (the newest in the window)
+RARE_SHARE = 0.08  # terms in more than this share of the window's articles find no candidates
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?|\w+")
+_SENTENCE_END = re.compile(r"[.!?…]\s*$")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+_STOP = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers him his how i if in into is it its itself just me more most my no
+nor not now of off on once only or other our out over own same she should so some such than that
+the their them then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours said says say told tell
+new one two three four five six seven eight nine ten first last year years month months week weeks
+day days monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
+january february march april may june july august september october november december
+analysis brief update updated exclusive opinion explainer breaking live video photos interview
+comment editorial report reports news анализ мнение коротко обновлено
+mr mrs ms according also however since still even though while amid among around across may
+will would could should might must shall per via including including its it's that's there's
+и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне
+было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до
+вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя
+их чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого
+какой совсем ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем всех никогда
+можно при наконец два об другой хоть после над больше тот через эти нас про всего них какая
+много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им
+более всегда конечно всю между это также которые который которая которое которых заявил
+заявила заявили сообщил сообщила сообщили сообщает года году год лет января февраля марта
+апреля мая июня июля августа сентября октября ноября декабря понедельник вторник среду четверг
+пятницу субботу воскресенье вчера сегодня завтра однако ранее
+""".split())
+
+# Russian case endings stripped from capitalised names before they are keyed:
+# Екатеринбурге, Алиева, Сафаровых, Пашиняна -> the nominative's key.
+_RU_ENDINGS = ("ыми", "ями", "ами", "ого", "его", "ому", "ему", "ых", "их", "ым", "им", "ой", "ей",
+               "ом", "ем", "ах", "ях", "ую", "юю", "а", "у", "е", "ы", "и", "я", "ю", "ь")
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "ə": "a", "ı": "i", "ğ": "g",
+    "ş": "sh", "ç": "ch", "ö": "o", "ü": "u",
+})
+# Spellings of one sound across transliterations, folded to one letter.
+_SOUNDS = [("dzh", "j"), ("kh", "h"), ("zh", "j"), ("ts", "c"), ("tz", "c"), ("ch", "c"),
+           ("sh", "s"), ("ph", "f"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"),
+           ("h", "g"), ("c", "k"), ("j", "z")]
+_VOWELS = re.compile(r"[aeiouy]")
+
+
+def _ascii_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=100_000)
+def name_key(word: str) -> str | None:
+    """A key that spellings of one name share across scripts and transliterations.
+
+    The first letter, then the consonants: Yekaterinburg and Екатеринбург
+    both give ``n:ektrnbrg``... close enough that most of them meet, and rare
+    enough that two different names seldom do.
+    """
+    low = word.lower()
+    if _CYRILLIC.search(low):
+        for ending in _RU_ENDINGS:
+            if low.endswith(ending) and len(low) - len(ending) >= 4:
+                low = low[: -len(ending)]
+                break
+        low = low.translate(_TRANSLIT)
+    else:
+        low = _ascii_fold(low.translate(_TRANSLIT))
+    if low.startswith(("ye", "yu", "ya")):
+        low = low[1:]  # Yerevan / Ереван, Yekaterinburg / Екатеринбург
+    for spelling, sound in _SOUNDS:
+        low = low.replace(spelling, sound)
+    low = re.sub(r"[^a-z]", "", low)
+    if len(low) < 3:
+        return None
+    skeleton = low[0] + _VOWELS.sub("", low[1:])
+    skeleton = re.sub(r"(.)\1+", r"\1", skeleton)
+    return "n:" + skeleton[:7] if len(skeleton) >= 2 else None
+
+
+@dataclass(frozen=True)
+class _Concepts:
+    exact: dict[str, str]
+    stems: dict[str, str]  # stem -> concept
+    stem_lengths: tuple[int, ...]
+    # Phrases by their first word: [(words after the first, concept)]; a word
+    # ending in "*" is a stem.
+    phrases_exact: dict[str, list[tuple[tuple[str, ...], str]]]
+    phrases_stem: dict[str, list[tuple[tuple[str, ...], str]]]
+    phrase_stem_lengths: tuple[int, ...]
+
+
+@lru_cache(maxsize=1)
+def _concepts() -> _Concepts:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(CONCEPTS, encoding="utf-8") as handle:
+        data = yaml.load(handle, Loader=loader) or {}
+    exact: dict[str, str] = {}
+    stems: dict[str, str] = {}
+    phrases_exact: dict[str, list] = {}
+    phrases_stem: dict[str, list] = {}
+    for concept, words in data.items():
+        for word in words:
+            word = str(word).lower()
+            parts = re.split(r"[ \-]", word)
+            if len(parts) > 1:
+                first, rest = parts[0], tuple(parts[1:])
+                if first.endswith("*"):
+                    phrases_stem.setdefault(first[:-1], []).append((rest, concept))
+                else:
+                    phrases_exact.setdefault(first, []).append((rest, concept))
+            elif word.endswith("*"):
+                stems[word[:-1]] = concept
+            else:
+                exact[word] = concept
+    lengths = tuple(sorted({len(s) for s in stems}, reverse=True))
+    phrase_lengths = tuple(sorted({len(s) for s in phrases_stem}, reverse=True))
+    return _Concepts(exact, stems, lengths, phrases_exact, phrases_stem, phrase_lengths)
+
+
+def _word_matches(word: str, pattern: str) -> bool:
+    return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
+
+
+_WORD_CONCEPTS: dict[str, str | None] = {}  # a cache: the same words recur in every article
+
+
+def _word_concept(word: str, concepts: _Concepts) -> str | None:
+    found = _WORD_CONCEPTS.get(word, "")
+    if found != "":
+        return found
+    found = concepts.exact.get(word)
+    if not found:
+        for length in concepts.stem_lengths:
+            if len(word) >= length and word[:length] in concepts.stems:
+                found = concepts.stems[word[:length]]
+                break
+    if len(_WORD_CONCEPTS) > 200_000:
+        _WORD_CONCEPTS.clear()
+    _WORD_CONCEPTS[word] = found
+    return found
+
+
+def _concept_at(words: list[str], i: int, concepts: _Concepts) -> tuple[str | None, int]:
+    """The concept the words from ``i`` name, and how many words it takes (phrases first)."""
+    word = words[i]
+    candidates = concepts.phrases_exact.get(word)
+    for length in concepts.phrase_stem_lengths:
+        if len(word) >= length and word[:length] in concepts.phrases_stem:
+            candidates = (candidates or []) + concepts.phrases_stem[word[:length]]
+    if candidates:
+        for rest, concept in sorted(candidates, key=lambda c: -len(c[0])):
+            following = words[i + 1: i + 1 + len(rest)]
+            if len(following) == len(rest) and all(map(_word_matches, following, rest)):
+                return concept, 1 + len(rest)
+    return _word_concept(word, concepts), 1
+
+
+def _gazetteer_names(text: str) -> Iterable[tuple[str, str]]:
+    """(canonical name, surface) for each gazetteer name in ``text``."""
+    from .relevance import _load_gazetteer
+
+    for _start, _end, surface, names in _load_gazetteer().index.scan(text):
+        for name in names:
+            if name.role in ("alias", "ambiguous"):
+                yield name.owner, surface
+                break
+
+
+def language(text: str) -> str:
+    letters = _LETTER.findall(text[:3000])
+    if not letters:
+        return "xx"
+    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    return "ru" if cyrillic * 3 > len(letters) else "xx"
+
+
+def features(title: str, text: str) -> dict:
+    """What grouping needs of an article: {"v", "l", "w": {term: weight}, "n": {anchor: shown as}}."""
+    concepts = _concepts()
+    words = text.split()
+    lede = " ".join(words[:LEDE_WORDS])
+    body = " ".join(words[LEDE_WORDS: LEDE_WORDS + BODY_WORDS])
+    raw: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    headline: list[str] = []
+    zones = [(title, TITLE_BOOST), (lede, LEDE_BOOST), (body, BODY_BOOST)]
+    # Names: capitalised words that are never written in lower case here, and
+    # that stand mid-sentence (a capital at a sentence's start proves nothing)
+    # or are seen mid-sentence elsewhere in the article.
+    seen_lower: set[str] = set()
+    mid_capital: set[str] = set()
+    tokenised = []
+    for zone, boost in zones:
+        found = []
+        for match in _TOKEN.finditer(zone):
+            token = match.group()
+            before = zone[max(0, match.start() - 3): match.start()].rstrip(" \t\"'«“(—-")
+            starts = not before or before[-1] in ".!?:;\n"
+            found.append((token, starts))
+            if token.islower():
+                seen_lower.add(token)
+            elif token[:1].isupper() and not starts and zone is not title:
+                mid_capital.add(token)
+        tokenised.append(found)
+    title_case = sum(1 for w in title.split() if w[:1].isupper()) > 0.6 * max(1, len(title.split()))
+    for (zone, boost), found in zip(zones, tokenised):
+        if not zone:
+            continue
+        tokens = [t for t, _ in found]
+        lowered = [t.lower().replace("’", "'").split("'", 1)[0] for t in tokens]
+        skip = 0
+        for i, (token, starts) in enumerate(found):
+            first = token[0]
+            if first.isdigit():
+                number = token.replace(",", ".").rstrip(".")
+                if len(number) >= 2:
+                    key = "#" + number
+                    raw[key] = raw.get(key, 0.0) + boost
+                    shown.setdefault(key, number)
+                    if zone is title:
+                        headline.append(key)
+                continue
+            low = lowered[i]
+            concept = None
+            if skip:
+                skip -= 1
+            else:
+                concept, length = _concept_at(lowered, i, concepts)
+                if concept:
+                    skip = length - 1
+                    key = "c:" + concept
+                    raw[key] = raw.get(key, 0.0) + boost
+                    shown.setdefault(key, concept.replace("_", " "))
+                    if zone is title:
+                        headline.append(key)
+            if len(low) < 3 or low in _STOP:
+                continue
+            key = None
+            if first.isupper() and concept is None and low not in seen_lower:
+                if zone is title:
+                    is_name = token in mid_capital or not (title_case or starts)
+                else:
+                    is_name = not starts or token in mid_capital
+                bare = token.replace("’", "'").split("'", 1)[0]
+                key = name_key(bare) if is_name else None
+                if key:  # a name counts once, by its spelling-free key
+                    shown.setdefault(key, bare)
+            key = key or low[:STEM]
+            raw[key] = raw.get(key, 0.0) + boost
+            if zone is title:
+                headline.append(key)
+        for canonical, surface in _gazetteer_names(zone):
+            key = "g:" + canonical
+            raw[key] = raw.get(key, 0.0) + boost * GAZETTEER_SHARE
+            shown.setdefault(key, canonical)
+            if zone is title:
+                headline.append(key)
+    ranked = sorted(raw.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
+    weights = {t: round(1.0 + math.log(w), 3) for t, w in ranked}
+    return {
+        "v": FEATURES_VERSION,
+        "l": language(title + " " + lede),
+        "w": weights,
+        "n": {k: v[:60] for k, v in shown.items() if k in weights},
+        "h": list(dict.fromkeys(headline))[:MAX_HEADLINE],
+    }
+
+
+def is_anchor(term: str) -> bool:
+    return term[:1] == "#" or term[1:2] == ":"
+
+
+# -- comparing -----------------------------------------------------------------
+def day_number(moment: str) -> float:
+    """Days since 1970 of an ISO date or time (stored times are UTC)."""
+    try:
+        if len(moment) == 10:
+            value = datetime.combine(date.fromisoformat(moment), datetime.min.time(), timezone.utc)
+        else:
+            value = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+    except ValueError:
+        return 0.0
+    return value.timestamp() / 86400.0
+
+
+def month_of(moment: str) -> str:
+    return moment[:7]
+
+
+def months_around(moment: str, days: float) -> list[str]:
+    """The months (YYYY-MM) that the days within ``days`` of ``moment`` fall in."""
+    try:
+        centre = date.fromisoformat(moment[:10])
+    except ValueError:
+        return [month_of(moment)]
+    first, last = centre - timedelta(days=math.ceil(days)), centre + timedelta(days=math.ceil(days))
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def fade(gap_days: float) -> float:
+    """How much of a similarity survives a gap between publication dates."""
+    extra = gap_days - SAME_DAYS
+    return 1.0 if extra <= 0 else 1.0 / (1.0 + extra / FADE_DAYS)
+
+
+@dataclass
+class Doc:
+    """An article as grouping sees it."""
+
+    id: str
+    day: float
+    dated: bool
+    lang: str
+    weights: dict[str, float]
+    names: dict[str, str]
+    story: str
+    headline: tuple[str, ...] = ()
+
+
+@dataclass
+class Match:
+    story: str
+    score: float
+    best: str  # the member it matched best
+    shared: list[str]  # what it shares with that member, shown as words
+
+
+@dataclass
+class Placement:
+    """Where a new article goes: an existing story (``match``) or a new one (None)."""
+
+    match: Match | None
+    merge: list[str] = field(default_factory=list)  # other stories that are the same one
+
+
+@dataclass
+class _Month:
+    source: object  # what identifies the stored version it was built from
+    docs: dict[str, Doc] = field(default_factory=dict)
+    postings: dict[str, list[str]] = field(default_factory=dict)
+    df: dict[str, int] = field(default_factory=dict)
+    by_story: dict[str, set[str]] = field(default_factory=dict)
+
+
+class GroupIndex:
+    """The articles of the months in use, indexed for finding a new article's story.
+
+    ``load_month(month)`` returns the features stored for that month
+    ({article id: features + "d" date + "u" dated}); ``story_of(id)`` the
+    story an article is in now (None: not in the archive). Months are built
+    once and kept while their mapping object is the same.
+    """
+
+    def __init__(self, load_month: Callable[[str], tuple[Mapping[str, dict], object]],
+                 story_of: Callable[[str], str | None]):
+        self.load_month = load_month
+        self.story_of = story_of
+        self.months: dict[str, _Month] = {}
+        self.used: set[str] = set()  # months read since the last retoken()
+
+    # -- building ---------------------------------------------------------
+    def month(self, name: str) -> _Month:
+        source, token = self.load_month(name)
+        built = self.months.get(name)
+        self.used.add(name)
+        if built is None or built.source != token:
+            built = _Month(token)
+            for article_id, doc in source.items():
+                story = self.story_of(article_id)
+                if story is not None:  # an entry a failed write left is not an article
+                    self._index(built, _doc(article_id, doc, story))
+            self.months[name] = built
+        return built
+
+    def _index(self, month: _Month, doc: Doc) -> None:
+        month.docs[doc.id] = doc
+        for term in doc.weights:
+            month.postings.setdefault(term, []).append(doc.id)
+            month.df[term] = month.df.get(term, 0) + 1
+        month.by_story.setdefault(doc.story, set()).add(doc.id)
+
+    def add(self, month_name: str, doc: Doc) -> None:
+        """Index an article placed by the caller (its features already stored in that month)."""
+        month = self.month(month_name)
+        if doc.id not in month.docs:
+            self._index(month, doc)
+
+    def move(self, article_ids: Iterable[str], story: str) -> None:
+        """Record that articles now belong to ``story`` (a merge or a user's move)."""
+        ids = set(article_ids)
+        for month in self.months.values():
+            for article_id in ids & month.docs.keys():
+                doc = month.docs[article_id]
+                members = month.by_story.get(doc.story)
+                if members is not None:
+                    members.discard(article_id)
+                    if not members:
+                        del month.by_story[doc.story]
+                doc.story = story
+                month.by_story.setdefault(story, set()).add(article_id)
+
+    def forget(self) -> None:
+        self.months.clear()
+        self.used.clear()
+
+    def retoken(self, token_of: Callable[[str], object]) -> None:
+        """After the caller stored what this index holds: the months used are current."""
+        for name in self.used:
+            if name in self.months:
+                self.months[name].source = token_of(name)
+        self.used.clear()
+
+    def members(self, story: str) -> list[Doc]:
+        """The members of ``story`` among the months built."""
+        return [m.docs[i] for m in self.months.values() for i in m.by_story.get(story, ())]
+
+    # -- placing ------------------------------------------------------------
+    def window(self, doc: Doc, moment: str) -> list[_Month]:
+        return [self.month(m) for m in months_around(moment, WINDOW_DAYS)]
+
+    def place(self, doc: Doc, moment: str, *, exclude: Callable[[str], bool] = lambda story: False) -> Placement:
+        """Find ``doc``'s story among the articles dated near ``moment``."""
+        months = self.window(doc, moment)
+        total = sum(len(m.docs) for m in months)
+        if not total:
+            return Placement(None)
+        idf = _Idf(months, total)
+        vector, norm = _weigh(doc.weights, idf)
+        if not norm:
+            return Placement(None)
+        anchors, anchor_norm = _anchor_part(vector)
+        # Candidates: articles sharing the rarer terms, by the weight they share.
+        rare_limit = max(3, RARE_SHARE * total)
+        scores: dict[str, float] = {}
+        for term, weight in vector.items():
+            if idf.df(term) > rare_limit:
+                continue
+            for month in months:
+                for other in month.postings.get(term, ()):
+                    scores[other] = scores.get(other, 0.0) + weight
+        scores.pop(doc.id, None)
+        if not scores:
+            return Placement(None)
+        docs = {}
+        for month in months:
+            docs.update(month.docs)
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
+        cache: dict[str, float] = {}
+
+        def similarity(other_id: str) -> float:
+            if other_id not in cache:
+                other = docs[other_id]
+                cache[other_id] = _similarity(doc, vector, norm, anchors, anchor_norm, other, idf)
+            return cache[other_id]
+
+        stories: dict[str, Match] = {}
+        for other_id in top:
+            other = docs[other_id]
+            if other.story in stories or exclude(other.story):
+                continue
+            members = [m for month in months for m in month.by_story.get(other.story, ())]
+            if len(members) > MEMBERS:  # the members nearest in time speak for the story
+                members.sort(key=lambda m: abs(docs[m].day - doc.day))
+                members = members[:MEMBERS]
+                if other_id not in members:
+                    members[-1] = other_id
+            sims = {m: similarity(m) for m in members}
+            best = max(sims, key=sims.__getitem__)
+            score = BEST_LINK * sims[best] + (1 - BEST_LINK) * sum(sims.values()) / len(sims)
+            stories[other.story] = Match(other.story, score, best, [])
+        ranked = sorted(stories.values(), key=lambda m: -m.score)
+        if not ranked or ranked[0].score < JOIN_AT:
+            return Placement(None)
+        chosen = ranked[0]
+        chosen.shared = shared_terms(doc, docs[chosen.best], idf)
+        return Placement(chosen, [m.story for m in ranked[1:] if m.score >= MERGE_AT])
+
+    def explain(self, doc: Doc, other_id: str, moment: str) -> tuple[float, list[str]]:
+        """Similarity with one article, and the terms they share (for "why is it here")."""
+        months = self.window(doc, moment)
+        total = sum(len(m.docs) for m in months) or 1
+        idf = _Idf(months, total)
+        other = next((m.docs[other_id] for m in months if other_id in m.docs), None)
+        if other is None:
+            return 0.0, []
+        vector, norm = _weigh(doc.weights, idf)
+        anchors, anchor_norm = _anchor_part(vector)
+        return _similarity(doc, vector, norm, anchors, anchor_norm, other, idf), shared_terms(doc, other, idf)
+
+
+class _Idf:
+    """How rare each term is among the articles of the months in use."""
+
+    def __init__(self, months: list[_Month], total: int):
+        self.months = months
+        self.total = total
+        self._cache: dict[str, float] = {}
+
+    def df(self, term: str) -> int:
+        return sum(m.df.get(term, 0) for m in self.months)
+
+    def __call__(self, term: str) -> float:
+        value = self._cache.get(term)
+        if value is None:
+            value = math.log((self.total + 1) / (self.df(term) + 0.5)) + 1.0
+            self._cache[term] = value
+        return value
+
+
+def _weigh(weights: Mapping[str, float], idf: _Idf) -> tuple[dict[str, float], float]:
+    vector = {t: w * idf(t) for t, w in weights.items()}
+    return vector, math.sqrt(sum(v * v for v in vector.values()))
+
+
+def _anchor_part(vector: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    anchors = {t: v for t, v in vector.items() if is_anchor(t)}
+    return anchors, math.sqrt(sum(v * v for v in anchors.values()))
+
+
+def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, other: Doc, idf: _Idf) -> float:
+    other_vector, other_norm = _weigh(other.weights, idf)
+    if not other_norm:
+        return 0.0
+    if len(vector) > len(other_vector):
+        dot = sum(v * vector[t] for t, v in other_vector.items() if t in vector)
+    else:
+        dot = sum(v * other_vector[t] for t, v in vector.items() if t in other_vector)
+    value = dot / (norm * other_norm)
+    anchored = 0.0
+    if anchor_norm:
+        other_anchors, other_anchor_norm = _anchor_part(other_vector)
+        if other_anchor_norm:
+            anchored = (sum(v * other_anchors[t] for t, v in anchors.items() if t in other_anchors)
+                        / (anchor_norm * other_anchor_norm))
+    cross = doc.lang != other.lang
+    if cross:  # few words in common: the names, numbers and concepts decide
+        value = max(value, CROSS_LANGUAGE * anchored)
+    else:
+        value = (1 - ANCHOR_MIX) * value + ANCHOR_MIX * anchored
+    if TITLE_MIX and doc.headline and other.headline:
+        value = (1 - TITLE_MIX) * value + TITLE_MIX * _headline_similarity(doc.headline, other.headline, idf, cross)
+    if doc.dated and other.dated:
+        value *= fade(abs(doc.day - other.day))
+    return value
+
+
+def _headline_similarity(one: tuple[str, ...], other: tuple[str, ...], idf: _Idf, anchors_only: bool) -> float:
+    if anchors_only:
+        one = tuple(t for t in one if is_anchor(t))
+        other = tuple(t for t in other if is_anchor(t))
+    if not one or not other:
+        return 0.0
+    weights_one = {t: idf(t) for t in one}
+    weights_other = {t: idf(t) for t in other}
+    dot = sum(w * weights_other[t] for t, w in weights_one.items() if t in weights_other)
+    norms = math.sqrt(sum(w * w for w in weights_one.values())) * math.sqrt(sum(w * w for w in weights_other.values()))
+    return dot / norms
+
+
+def shared_terms(doc: Doc, other: Doc, idf: _Idf, limit: int = 6) -> list[str]:
+    """The anchors two articles share that weigh most, as words a reader knows."""
+    common = [t for t in doc.weights if t in other.weights and is_anchor(t)]
+    common.sort(key=lambda t: -doc.weights[t] * other.weights[t] * idf(t) ** 2)
+    shown, seen = [], set()
+    for term in common:
+        word = doc.names.get(term) or other.names.get(term) or term
+        if word.lower() not in seen:
+            seen.add(word.lower())
+            shown.append(word)
+        if len(shown) == limit:
+            break
+    return shown
+
+
+def _doc(article_id: str, stored: Mapping, story: str) -> Doc:
+    moment = stored.get("d") or ""
+    return Doc(article_id, day_number(moment) if moment else 0.0, bool(stored.get("u")),
+               stored.get("l", "xx"), stored.get("w") or {}, stored.get("n") or {}, story,
+               tuple(stored.get("h") or ()))
+
+
+def make_doc(article_id: str, stored: Mapping, story: str) -> Doc:
+    return _doc(article_id, stored, story)
+
+
+# -- describing a story -----------------------------------------------------------
+def key_terms(members: list[Doc], limit: int = 6) -> list[str]:
+    """A story's key names and terms: the anchors its articles share most."""
+    counts: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    for doc in members:
+        for term, weight in doc.weights.items():
+            if is_anchor(term) and not term.startswith("#"):
+                counts[term] = counts.get(term, 0.0) + weight
+                shown.setdefault(term, doc.names.get(term, term))
+    if len(members) > 1:  # a term of one article alone says little about the story
+        spread = {t: sum(1 for d in members if t in d.weights) for t in counts}
+        counts = {t: c for t, c in counts.items() if spread[t] > 1} or counts
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))
+    out, seen = [], set()
+    for term in ranked:
+        word = shown[term]
+        if word.lower() not in seen:
+            seen.add(word.lower())
+            out.append(word)
+        if len(out) == limit:
+            break
+    return out
+
+
+def representative(members: list[Doc]) -> str | None:
+    """The member whose words are most like the others' (its headline names the story)."""
+    if not members:
+        return None
+    sample = sorted(members, key=lambda d: d.id)[:24]
+    if len(sample) <= 2:
+        return min(sample, key=lambda d: (d.lang == "ru", d.day)).id
+    totals: dict[str, float] = {}
+    for doc in sample:
+        for term, weight in doc.weights.items():
+            totals[term] = totals.get(term, 0.0) + weight
+    best, best_score = None, -1.0
+    for doc in sample:
+        norm = math.sqrt(sum(w * w for w in doc.weights.values())) or 1.0
+        score = sum(w * (totals[t] - w) for t, w in doc.weights.items()) / norm
+        if doc.lang == "ru":
+            score *= 0.9  # between equals, an English headline reads to more users
+        if score > best_score:
+            best, best_score = doc.id, score
+    return best
+
+
+def survivor(one: str, other: str, sizes: Mapping[str, int], pinned: set[str]) -> str | None:
+    """Which of two stories found to be one keeps its id (None: they stay apart).
+
+    The larger keeps it, so a growing story's id is stable; a story holding an
+    article someone put there by hand is never dissolved into another.
+    """
+    held = {s for s in (one, other) if s in pinned}
+    if len(held) == 2:
+        return None
+    if held:
+        return held.pop()
+    return max((one, other), key=lambda s: (sizes.get(s, 0), s == one))
+
+
+def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | None = None,
+            new_story: Callable[[str], str] = lambda article_id: article_id,
+            progress: Callable[[int], None] | None = None) -> tuple[dict[str, str], dict[str, dict]]:
+    """Group articles from scratch: the same decisions, in date order, as adding them one by one.
+
+    ``articles`` are (id, stored features with "d" date and "u" dated);
+    ``pins`` articles a user (or the seeds) put in a story, which stay there.
+    Returns each article's story and why it is there.
+    """
+    pins = dict(pins or {})
+    pinned = set(pins.values())
+    months: dict[str, dict] = {}
+    story: dict[str, str] = {}
+    members: dict[str, set[str]] = {}
+    why: dict[str, dict] = {}
+    index = GroupIndex(lambda name: (months.setdefault(name, {}), None), story.get)
+    ordered = sorted(articles, key=lambda pair: (pair[1].get("d") or "", pair[0]))
+    for done, (article_id, stored) in enumerate(ordered):
+        moment = stored.get("d") or ""
+        doc = make_doc(article_id, stored, "")
+        if article_id in pins:
+            chosen, why[article_id] = pins[article_id], {"by": "pinned"}
+            # A story grouped before this article came along may be its story: one event.
+            placement = index.place(doc, moment, exclude=lambda s: s == chosen)
+            others = [placement.match.story] if placement.match else []
+            for other in others + placement.merge:
+                if survivor(chosen, other, {}, pinned) == chosen:
+                    for moved in members.pop(other, set()):
+                        story[moved] = chosen
+                        members.setdefault(chosen, set()).add(moved)
+                    index.move(members.get(chosen, ()), chosen)
+        else:
+            placement = index.place(doc, moment)
+            if placement.match is None:
+                chosen, why[article_id] = new_story(article_id), {"by": "new"}
+            else:
+                match = placement.match
+                chosen = match.story
+                why[article_id] = {"by": "auto", "score": round(match.score, 3), "with": match.best,
+                                   "shared": match.shared}
+                for other in placement.merge:
+                    keep = survivor(chosen, other, {s: len(members.get(s, ())) for s in (chosen, other)}, pinned)
+                    if keep is None:
+                        continue
+                    gone = other if keep == chosen else chosen
+                    for moved in members.pop(gone, set()):
+                        story[moved] = keep
+                        members.setdefault(keep, set()).add(moved)
+                    index.move(members[keep], keep)
+                    chosen = keep
+        doc.story = chosen
+        story[article_id] = chosen
+        members.setdefault(chosen, set()).add(article_id)
+        index.add(month_of(moment), doc)
+        if progress and done % 500 == 0:
+            progress(done)
+    return story, why
+
+
+# -- topics: threads of stories over weeks ---------------------------------------
+def profile(members: list[Doc], limit: int = 12) -> dict[str, float]:
+    """A story's names and concepts, by weight: what its topic is recognised by."""
+    counts: dict[str, float] = {}
+    for doc in members:
+        for term, weight in doc.weights.items():
+            if term[:2] in ("n:", "g:", "c:"):
+                counts[term] = counts.get(term, 0.0) + weight
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    total = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    return {t: round(w / total, 3) for t, w in top}
+
+
+def link_topics(stories: Mapping[str, Mapping], changed: Iterable[str]) -> dict[str, str | None]:
+    """Which topic each changed story belongs to: {story: topic id or None}.
+
+    ``stories`` maps every story id to {"day": median day, "profile": ..., "topic": ...}.
+    A story joins the topic of the story (other than itself, within
+    :data:`TOPIC_DAYS`) whose profile is most like its own, if at least
+    :data:`TOPIC_AT`; that story, if it had no topic, starts one. Topics only
+    link stories: they never move an article.
+    """
+    index: dict[str, list[str]] = {}
+    for story_id, doc in stories.items():
+        for term in doc.get("profile") or {}:
+            index.setdefault(term, []).append(story_id)
+    total = len(stories) or 1
+    idf = {t: math.log((total + 1) / (len(ids) + 0.5)) + 1.0 for t, ids in index.items()}
+    decided: dict[str, str | None] = {}
+    for story_id in changed:
+        doc = stories.get(story_id)
+        if not doc:
+            continue
+        mine = {t: w * idf[t] for t, w in (doc.get("profile") or {}).items()}
+        norm = math.sqrt(sum(v * v for v in mine.values()))
+        if not norm:
+            decided[story_id] = None
+            continue
+        scores: dict[str, float] = {}
+        for term, weight in mine.items():
+            for other in index.get(term, ()):
+                if other != story_id:
+                    scores[other] = scores.get(other, 0.0) + weight * stories[other]["profile"][term] * idf[term]
+        best, best_score = None, 0.0
+        for other, dot in scores.items():
+            other_doc = stories[other]
+            if abs(other_doc.get("day", 0) - doc.get("day", 0)) > TOPIC_DAYS:
+                continue
+            theirs = math.sqrt(sum((w * idf[t]) ** 2 for t, w in other_doc["profile"].items()))
+            score = dot / (norm * theirs) if theirs else 0.0
+            if score > best_score:
+                best, best_score = other, score
+        if best is None or best_score < TOPIC_AT:
+            decided[story_id] = doc.get("topic") if doc.get("topic_by") == "you" else None
+            continue
+        topic = decided.get(best) or stories[best].get("topic") or "topic:" + min(best, story_id)
+        decided[best] = topic
+        decided[story_id] = topic
+    return decided
+
+
+def topic_title(profiles: list[Mapping[str, float]], shown: Mapping[str, str]) -> str:
+    """A topic's name: the names its stories share most ("Azerbaijan – Russia")."""
+    counts: dict[str, float] = {}
+    for prof in profiles:
+        for term, weight in prof.items():
+            if term[:2] in ("n:", "g:"):
+                counts[term] = counts.get(term, 0.0) + weight
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))
+    words: list[str] = []
+    for term in ranked:
+        word = shown.get(term, term[2:])
+        if not any(word.lower()[:5] == w.lower()[:5] for w in words):
+            words.append(word)
+        if len(words) == 2:
+            break
+    return " – ".join(words) or "topic"
