@@ -212,8 +212,9 @@ def cmd_regroup(args) -> int:
         _write(orjson.dumps({**summary, "seconds": round(took, 2)}, option=orjson.OPT_INDENT_2) + b"\n")
         return 0
     kept = summary["kept_by_you"]
-    print(f"regrouped {summary['articles']} articles into {summary['stories']} stories "
-          f"and {summary['topics']} topics in {took:.1f} s"
+    n = lambda count, word: f"{count} {word}{'' if count == 1 else 's'}"  # noqa: E731
+    print(f"regrouped {n(summary['articles'], 'article')} into {summary['stories']} "
+          f"{'story' if summary['stories'] == 1 else 'stories'} and {n(summary['topics'], 'topic')} in {took:.1f} s"
           + (f"; {kept} articles stayed where you (or the seeds) put them" if kept else ""))
     return 0
 
