@@ -58,12 +58,12 @@ MAX_TERMS = 80  # terms kept per article
 GAZETTEER_SHARE = 0.5  # a gazetteer name also counts by its key: this adds the languages' common name
 MAX_HEADLINE = 24  # terms of the headline kept apart, to compare headlines
 STEM = 6  # words longer than this are cut to it: protesters = protest = protests
-CANDIDATES = 40  # articles compared in full per new article
-MEMBERS = 16  # members of a story compared (the newest in the window)
+CANDIDATES = 40  # articles sharing the most rare terms: their stories are the candidates
+STORIES = 6  # candidate stories scored per new article, best candidates first
+MEMBERS = 8  # members of a story compared (the nearest in time)
 RARE_SHARE = 0.08  # terms in more than this share of the window's articles find no candidates
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?|\w+")
-_SENTENCE_END = re.compile(r"[.!?…]\s*$")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -446,7 +446,7 @@ class GroupIndex:
             for article_id, doc in source.items():
                 story = self.story_of(article_id)
                 if story is not None:  # an entry a failed write left is not an article
-                    self._index(built, _doc(article_id, doc, story))
+                    self._index(built, make_doc(article_id, doc, story))
             self.months[name] = built
         return built
 
@@ -493,12 +493,12 @@ class GroupIndex:
         return [m.docs[i] for m in self.months.values() for i in m.by_story.get(story, ())]
 
     # -- placing ------------------------------------------------------------
-    def window(self, doc: Doc, moment: str) -> list[_Month]:
+    def window(self, moment: str) -> list[_Month]:
         return [self.month(m) for m in months_around(moment, WINDOW_DAYS)]
 
     def place(self, doc: Doc, moment: str, *, exclude: Callable[[str], bool] = lambda story: False) -> Placement:
         """Find ``doc``'s story among the articles dated near ``moment``."""
-        months = self.window(doc, moment)
+        months = self.window(moment)
         total = sum(len(m.docs) for m in months)
         if not total:
             return Placement(None)
@@ -519,9 +519,7 @@ class GroupIndex:
         scores.pop(doc.id, None)
         if not scores:
             return Placement(None)
-        docs = {}
-        for month in months:
-            docs.update(month.docs)
+        docs = _Docs(months)
         top = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
         cache: dict[str, float] = {}
 
@@ -536,6 +534,8 @@ class GroupIndex:
             other = docs[other_id]
             if other.story in stories or exclude(other.story):
                 continue
+            if len(stories) == STORIES:
+                break
             members = [m for month in months for m in month.by_story.get(other.story, ())]
             if len(members) > MEMBERS:  # the members nearest in time speak for the story
                 members.sort(key=lambda m: abs(docs[m].day - doc.day))
@@ -553,17 +553,19 @@ class GroupIndex:
         chosen.shared = shared_terms(doc, docs[chosen.best], idf)
         return Placement(chosen, [m.story for m in ranked[1:] if m.score >= MERGE_AT])
 
-    def explain(self, doc: Doc, other_id: str, moment: str) -> tuple[float, list[str]]:
-        """Similarity with one article, and the terms they share (for "why is it here")."""
-        months = self.window(doc, moment)
-        total = sum(len(m.docs) for m in months) or 1
-        idf = _Idf(months, total)
-        other = next((m.docs[other_id] for m in months if other_id in m.docs), None)
-        if other is None:
-            return 0.0, []
-        vector, norm = _weigh(doc.weights, idf)
-        anchors, anchor_norm = _anchor_part(vector)
-        return _similarity(doc, vector, norm, anchors, anchor_norm, other, idf), shared_terms(doc, other, idf)
+
+class _Docs:
+    """The articles of several months, looked up by id without copying them into one dict."""
+
+    def __init__(self, months: list[_Month]):
+        self.months = months
+
+    def __getitem__(self, article_id: str) -> Doc:
+        for month in self.months:
+            found = month.docs.get(article_id)
+            if found is not None:
+                return found
+        raise KeyError(article_id)
 
 
 class _Idf:
@@ -650,15 +652,12 @@ def shared_terms(doc: Doc, other: Doc, idf: _Idf, limit: int = 6) -> list[str]:
     return shown
 
 
-def _doc(article_id: str, stored: Mapping, story: str) -> Doc:
+def make_doc(article_id: str, stored: Mapping, story: str) -> Doc:
+    """A stored features entry ({"w", "n", "h", "l", "d" date, "u" dated}) as grouping compares it."""
     moment = stored.get("d") or ""
     return Doc(article_id, day_number(moment) if moment else 0.0, bool(stored.get("u")),
                stored.get("l", "xx"), stored.get("w") or {}, stored.get("n") or {}, story,
                tuple(stored.get("h") or ()))
-
-
-def make_doc(article_id: str, stored: Mapping, story: str) -> Doc:
-    return _doc(article_id, stored, story)
 
 
 # -- describing a story -----------------------------------------------------------
@@ -722,6 +721,15 @@ def survivor(one: str, other: str, sizes: Mapping[str, int], pinned: set[str]) -
     return max((one, other), key=lambda s: (sizes.get(s, 0), s == one))
 
 
+def _absorb(gone: str, keep: str, story: dict[str, str], members: dict[str, set[str]], index: GroupIndex) -> None:
+    """Move every article of story ``gone`` into story ``keep`` (one event after all)."""
+    moved = members.pop(gone, set())
+    for article_id in moved:
+        story[article_id] = keep
+    members.setdefault(keep, set()).update(moved)
+    index.move(moved, keep)
+
+
 def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | None = None,
             new_story: Callable[[str], str] = lambda article_id: article_id,
             progress: Callable[[int], None] | None = None) -> tuple[dict[str, str], dict[str, dict]]:
@@ -749,10 +757,7 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
             others = [placement.match.story] if placement.match else []
             for other in others + placement.merge:
                 if survivor(chosen, other, {}, pinned) == chosen:
-                    for moved in members.pop(other, set()):
-                        story[moved] = chosen
-                        members.setdefault(chosen, set()).add(moved)
-                    index.move(members.get(chosen, ()), chosen)
+                    _absorb(other, chosen, story, members, index)
         else:
             placement = index.place(doc, moment)
             if placement.match is None:
@@ -767,10 +772,7 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
                     if keep is None:
                         continue
                     gone = other if keep == chosen else chosen
-                    for moved in members.pop(gone, set()):
-                        story[moved] = keep
-                        members.setdefault(keep, set()).add(moved)
-                    index.move(members[keep], keep)
+                    _absorb(gone, keep, story, members, index)
                     chosen = keep
         doc.story = chosen
         story[article_id] = chosen
@@ -803,34 +805,43 @@ def link_topics(stories: Mapping[str, Mapping], changed: Iterable[str]) -> dict[
     :data:`TOPIC_AT`; that story, if it had no topic, starts one. Topics only
     link stories: they never move an article.
     """
+    changed = [c for c in changed if c in stories]
+    if not changed:
+        return {}
+    days = [stories[c].get("day", 0) for c in changed]
+    low, high = min(days) - TOPIC_DAYS, max(days) + TOPIC_DAYS
+    near = {sid: doc for sid, doc in stories.items() if low <= doc.get("day", 0) <= high}
     index: dict[str, list[str]] = {}
-    for story_id, doc in stories.items():
+    for story_id, doc in near.items():
         for term in doc.get("profile") or {}:
             index.setdefault(term, []).append(story_id)
-    total = len(stories) or 1
+    total = len(near) or 1
     idf = {t: math.log((total + 1) / (len(ids) + 0.5)) + 1.0 for t, ids in index.items()}
+    common = max(20, RARE_SHARE * total)  # terms this widespread find no candidates (they still count)
+
+    def weighed(doc: Mapping) -> tuple[dict[str, float], float]:
+        vector = {t: w * idf[t] for t, w in (doc.get("profile") or {}).items() if t in idf}
+        return vector, math.sqrt(sum(v * v for v in vector.values()))
+
     decided: dict[str, str | None] = {}
     for story_id in changed:
-        doc = stories.get(story_id)
-        if not doc:
-            continue
-        mine = {t: w * idf[t] for t, w in (doc.get("profile") or {}).items()}
-        norm = math.sqrt(sum(v * v for v in mine.values()))
+        doc = stories[story_id]
+        mine, norm = weighed(doc)
         if not norm:
             decided[story_id] = None
             continue
-        scores: dict[str, float] = {}
+        found: dict[str, float] = {}
         for term, weight in mine.items():
-            for other in index.get(term, ()):
-                if other != story_id:
-                    scores[other] = scores.get(other, 0.0) + weight * stories[other]["profile"][term] * idf[term]
+            if len(index[term]) <= common:
+                for other in index[term]:
+                    found[other] = found.get(other, 0.0) + weight
+        found.pop(story_id, None)
         best, best_score = None, 0.0
-        for other, dot in scores.items():
-            other_doc = stories[other]
-            if abs(other_doc.get("day", 0) - doc.get("day", 0)) > TOPIC_DAYS:
+        for other in sorted(found, key=found.__getitem__, reverse=True)[:CANDIDATES]:
+            if abs(near[other].get("day", 0) - doc.get("day", 0)) > TOPIC_DAYS:
                 continue
-            theirs = math.sqrt(sum((w * idf[t]) ** 2 for t, w in other_doc["profile"].items()))
-            score = dot / (norm * theirs) if theirs else 0.0
+            theirs, their_norm = weighed(near[other])
+            score = sum(v * theirs[t] for t, v in mine.items() if t in theirs) / (norm * their_norm or 1.0)
             if score > best_score:
                 best, best_score = other, score
         if best is None or best_score < TOPIC_AT:

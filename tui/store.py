@@ -495,9 +495,9 @@ class Store:
 
     def _members(self, story_id: str) -> list[str]:
         """Every article of a story, across the whole archive (a full pass: merges are rare)."""
-        found = [i for i, d in self._articles.raw().items() if self._pending_story.get(i, d["story"]) == story_id]
-        found += [i for i, s in self._pending_story.items() if s == story_id and i not in found]
-        return list(dict.fromkeys(found))
+        pending = self._pending_story
+        found = {i for i, d in self._articles.raw().items() if pending.get(i, d["story"]) == story_id}
+        return sorted(found | {i for i, s in pending.items() if s == story_id})
 
     def _save_stories(self, moves: _Moves) -> None:
         """Describe the stories that changed (a representative headline, key terms) and link topics."""
@@ -704,12 +704,6 @@ class Store:
             "merged": list(doc.get("merged", [])),
         }
 
-    def resolve_story(self, story_id: str) -> str | None:
-        """The story an id names now (following merges), or None."""
-        stories = self._stories.raw()
-        if story_id in stories:
-            return story_id
-        return next((sid for sid, doc in stories.items() if story_id in doc.get("merged", ())), None)
 
     # -- marks -----------------------------------------------------------------
     def set_mark(self, kind: str, article_ids: Iterable[str], value: bool = True) -> None:
