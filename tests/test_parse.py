@@ -28,7 +28,7 @@ PLAIN_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 
 
 def fields(parsed):
-    return [(e.key, e.title, e.url, e.published, e.summary, e.content) for e in parsed.entries], parsed.title
+    return [(e.key, e.title, e.url, e.published, e.updated, e.summary, e.content) for e in parsed.entries], parsed.title
 
 
 @pytest.mark.parametrize("body", [PLAIN_RSS, PLAIN_ATOM], ids=["rss", "atom"])

@@ -8,7 +8,9 @@ Textual is imported only when the reader itself starts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -68,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     refresh.add_argument("--json", action="store_true", help="print the per-feed results as JSON")
+    refresh.add_argument("--recheck", action="store_true",
+                         help="also fetch every stored article's page again now, to catch edits "
+                              "(otherwise recent articles are rechecked on a schedule that thins with age)")
     refresh.add_argument("--quiet", action="store_true",
                          help="print only the feeds that failed in this run (nothing when all went well): for cron")
 
@@ -81,6 +86,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     regroup.add_argument("--json", action="store_true",
                          help='print {"articles", "stories", "topics", "features_computed", "kept_by_you", "seconds"}')
+
+    diff = commands.add_parser(
+        "diff", parents=[common], help="show an article's edits, or compare two articles of a story",
+        description=(
+            "With one article: what changed between its last two versions (or the versions given). "
+            "With two: what both report, what only one does, and the facts (numbers, dates, names, "
+            "places) that differ. Colour on a terminal; [-removed-] and {+added+} marks otherwise."
+        ),
+    )
+    diff.add_argument("article", metavar="ARTICLE", help="an article id (or its first characters)")
+    diff.add_argument("other", metavar="OTHER", nargs="?", help="a second article to compare it with")
+    diff.add_argument("--from", dest="older", type=int, metavar="N",
+                      help="the older version to compare (1 is the first; negative counts from the newest)")
+    diff.add_argument("--to", dest="newer", type=int, metavar="N", help="the newer version (default: the newest)")
+    diff.add_argument("--all", action="store_true", help="every edit, oldest first")
+    layout = diff.add_mutually_exclusive_group()
+    layout.add_argument("--side-by-side", dest="side", action="store_true", default=None,
+                        help="the versions in two columns (the default when most of the text changed)")
+    layout.add_argument("--inline", dest="side", action="store_false", help="one text with the changes marked")
+    diff.add_argument("--colour", "--color", choices=("auto", "always", "never"), default="auto",
+                      help="colour the changes (auto: when printing to a terminal)")
+    diff.add_argument("--json", action="store_true", help="print the diff or comparison as JSON")
 
     ext = commands.add_parser(
         "extract", parents=[common], help="show the text the reader extracts from pages",
@@ -159,7 +186,8 @@ def cmd_refresh(args) -> int:
         )
         sys.stderr.flush()
 
-    summary = Refresher(workspace.config, workspace.store, on_progress=show if live else None).run()
+    summary = Refresher(workspace.config, workspace.store, on_progress=show if live else None,
+                        recheck_all=args.recheck).run()
     workspace.store.close()
     if live:
         sys.stderr.write("\r\x1b[2K")
@@ -217,6 +245,69 @@ def cmd_regroup(args) -> int:
           f"{'story' if summary['stories'] == 1 else 'stories'} and {n(summary['topics'], 'topic')} in {took:.1f} s"
           + (f"; {kept} articles stayed where you (or the seeds) put them" if kept else ""))
     return 0
+
+
+def cmd_diff(args) -> int:
+    from . import difftext
+    from .compare import compare
+    from .diffing import summarise, word_diff
+    from .workspace import open_workspace
+
+    workspace = open_workspace(args.config, args.data_dir)
+    _tell(workspace.notices)
+    store = workspace.store
+    colour = args.colour == "always" or args.colour == "auto" and sys.stdout.isatty() and not args.json
+    width = shutil.get_terminal_size((100, 24)).columns
+    one = store.resolve_article(args.article)
+    info = store.story_articles([one])[0]
+    if args.other:
+        two = store.resolve_article(args.other)
+        other = store.story_articles([two])[0]
+        a, b = store.versions(one)[-1], store.versions(two)[-1]
+        found = compare(a["title"], a["text"], b["title"], b["text"])
+        if args.json:
+            _write(orjson.dumps({"a": one, "b": two, **dataclasses.asdict(found)}, option=orjson.OPT_INDENT_2) + b"\n")
+        else:
+            _write(difftext.comparison(info, other, found, colour=colour, width=width).encode("utf-8"))
+        return 0
+    versions = store.versions(one)
+    count = len(versions)
+    pick = lambda n: n - 1 if n > 0 else count + n  # noqa: E731  (1-based, or from the end)
+    newer = pick(args.newer) if args.newer else count - 1
+    older = pick(args.older) if args.older else newer - 1
+    pairs = [(n - 1, n) for n in range(1, count)] if args.all else [(older, newer)]
+    if count < 2 or not all(0 <= o < n < count for o, n in pairs):
+        name = terminal_safe(info["title"], one_line=True)
+        if count < 2:
+            print(f"'{name}' has one version (fetched {versions[0]['at'] if versions else '?'}): no edits to show")
+            _print_events(store.events(one))
+            return 0
+        raise ReaderError(f"'{name}' has versions 1 to {count}; --from must be older than --to")
+    shown = []
+    for o, n in pairs:
+        old, new = versions[o], versions[n]
+        ops = word_diff(old["text"], new["text"])
+        summary = summarise(old["title"], old["text"], new["title"], new["text"], ops)
+        if args.json:
+            shown.append({"article": one, "from": o + 1, "to": n + 1, "from_at": old["at"], "to_at": new["at"],
+                          "summary": {**dataclasses.asdict(summary), "line": summary.line()},
+                          "ops": [list(op) for op in ops]})
+        else:
+            shown.append(f"version {o + 1} → {n + 1} of {count}  " + difftext.version_diff(
+                old, new, ops, summary, colour=colour, side=args.side, width=width))
+    if args.json:
+        _write(orjson.dumps(shown if args.all else shown[0], option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        _write("\n".join(shown).encode("utf-8"))
+        _print_events(store.events(one))
+    return 0
+
+
+def _print_events(events: list[dict]) -> None:
+    words = {"gone": "the page is gone", "moved": "the page now redirects to", "failed": "could not fetch it",
+             "suspect": "a fetch looked broken, not kept as a version"}
+    for event in events:
+        print(f"{event['at']}  {words.get(event['kind'], event['kind'])}: {terminal_safe(event['detail'], one_line=True)}")
 
 
 def cmd_extract(args) -> int:
@@ -341,6 +432,7 @@ COMMANDS = {
     "refresh": cmd_refresh,
     "extract": cmd_extract,
     "regroup": cmd_regroup,
+    "diff": cmd_diff,
     "import-opml": cmd_import_opml,
     "export-opml": cmd_export_opml,
 }

@@ -26,6 +26,8 @@ from a loader, and the store (:mod:`tui.store`) applies the decisions.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import re
 import unicodedata
@@ -62,12 +64,15 @@ CANDIDATES = 40  # articles sharing the most rare terms: their stories are the c
 STORIES = 6  # candidate stories scored per new article, best candidates first
 MEMBERS = 8  # members of a story compared (the nearest in time)
 RARE_SHARE = 0.08  # terms in more than this share of the window's articles find no candidates
+CANDIDATE_POSTINGS = 1200  # articles visited (with repeats) to find candidates, rarest terms first
+IDF_DRIFT = 0.15  # in a window of many articles, term rarities are recomputed once its size moves
+IDF_EXACT = 1000  # this share; in a window of fewer articles, for each new article
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?|\w+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
-_STOP = frozenset("""
+STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had
 has have having he her here hers him his how i if in into is it its itself just me more most my no
@@ -304,7 +309,7 @@ def features(title: str, text: str) -> dict:
                     shown.setdefault(key, concept.replace("_", " "))
                     if zone is title:
                         headline.append(key)
-            if len(low) < 3 or low in _STOP:
+            if len(low) < 3 or low in STOP_WORDS:
                 continue
             key = None
             if first.isupper() and concept is None and low not in seen_lower:
@@ -393,6 +398,9 @@ class Doc:
     names: dict[str, str]
     story: str
     headline: tuple[str, ...] = ()
+    anchors: frozenset[str] = frozenset()  # the terms that are names, numbers or concepts
+    norms: tuple[float, float] = (0.0, 0.0)  # see _norms
+    norms_of: int = -1  # the _Idf (its serial) the norms were computed with
 
 
 @dataclass
@@ -417,7 +425,7 @@ class _Month:
     docs: dict[str, Doc] = field(default_factory=dict)
     postings: dict[str, list[str]] = field(default_factory=dict)
     df: dict[str, int] = field(default_factory=dict)
-    by_story: dict[str, set[str]] = field(default_factory=dict)
+    by_story: dict[str, dict[str, float]] = field(default_factory=dict)  # story -> {member: its day}
 
 
 class GroupIndex:
@@ -435,6 +443,7 @@ class GroupIndex:
         self.story_of = story_of
         self.months: dict[str, _Month] = {}
         self.used: set[str] = set()  # months read since the last retoken()
+        self._idfs: dict[tuple[int, ...], _Idf] = {}  # by the months of a window
 
     # -- building ---------------------------------------------------------
     def month(self, name: str) -> _Month:
@@ -455,7 +464,21 @@ class GroupIndex:
         for term in doc.weights:
             month.postings.setdefault(term, []).append(doc.id)
             month.df[term] = month.df.get(term, 0) + 1
-        month.by_story.setdefault(doc.story, set()).add(doc.id)
+        month.by_story.setdefault(doc.story, {})[doc.id] = doc.day
+        for idf in self._idfs.values():  # those terms are less rare now
+            if any(m is month for m in idf.months):
+                for term in doc.weights:
+                    idf.pop(term, None)
+
+    def _idf(self, months: list[_Month], total: int) -> _Idf:
+        """The window's term rarities; in a large window, kept while its size moves little."""
+        key = tuple(id(m) for m in months)
+        idf = self._idfs.get(key)
+        if idf is None or total < IDF_EXACT or abs(idf.total - total) > IDF_DRIFT * total:
+            if len(self._idfs) >= 8:
+                self._idfs.clear()
+            idf = self._idfs[key] = _Idf(months, total)
+        return idf
 
     def add(self, month_name: str, doc: Doc) -> None:
         """Index an article placed by the caller (its features already stored in that month)."""
@@ -471,15 +494,16 @@ class GroupIndex:
                 doc = month.docs[article_id]
                 members = month.by_story.get(doc.story)
                 if members is not None:
-                    members.discard(article_id)
+                    members.pop(article_id, None)
                     if not members:
                         del month.by_story[doc.story]
                 doc.story = story
-                month.by_story.setdefault(story, set()).add(article_id)
+                month.by_story.setdefault(story, {})[article_id] = doc.day
 
     def forget(self) -> None:
         self.months.clear()
         self.used.clear()
+        self._idfs.clear()
 
     def retoken(self, token_of: Callable[[str], object]) -> None:
         """After the caller stored what this index holds: the months used are current."""
@@ -502,17 +526,21 @@ class GroupIndex:
         total = sum(len(m.docs) for m in months)
         if not total:
             return Placement(None)
-        idf = _Idf(months, total)
+        idf = self._idf(months, total)
         vector, norm = _weigh(doc.weights, idf)
         if not norm:
             return Placement(None)
         anchors, anchor_norm = _anchor_part(vector)
-        # Candidates: articles sharing the rarer terms, by the weight they share.
+        # Candidates: articles sharing the rarer terms, by the weight they share;
+        # the rarest terms first, until a budget of postings is spent.
         rare_limit = max(3, RARE_SHARE * total)
+        budget = CANDIDATE_POSTINGS
         scores: dict[str, float] = {}
-        for term, weight in vector.items():
-            if idf.df(term) > rare_limit:
-                continue
+        for df, term in sorted((idf.df(t), t) for t in vector):
+            if df > rare_limit or budget <= 0:
+                break
+            budget -= df
+            weight = vector[term]
             for month in months:
                 for other in month.postings.get(term, ()):
                     scores[other] = scores.get(other, 0.0) + weight
@@ -536,12 +564,14 @@ class GroupIndex:
                 continue
             if len(stories) == STORIES:
                 break
-            members = [m for month in months for m in month.by_story.get(other.story, ())]
+            members = [(abs(day - doc.day), m) for month in months
+                       for m, day in month.by_story.get(other.story, {}).items()]
             if len(members) > MEMBERS:  # the members nearest in time speak for the story
-                members.sort(key=lambda m: abs(docs[m].day - doc.day))
-                members = members[:MEMBERS]
+                members = [m for _, m in heapq.nsmallest(MEMBERS, members)]
                 if other_id not in members:
                     members[-1] = other_id
+            else:
+                members = [m for _, m in members]
             sims = {m: similarity(m) for m in members}
             best = max(sims, key=sims.__getitem__)
             score = BEST_LINK * sims[best] + (1 - BEST_LINK) * sum(sims.values()) / len(sims)
@@ -568,27 +598,35 @@ class _Docs:
         raise KeyError(article_id)
 
 
-class _Idf:
-    """How rare each term is among the articles of the months in use."""
+class _Idf(dict):
+    """How rare each term is among the articles of the months in use: ``idf[term]``.
+
+    A dict that fills itself, so that the many lookups of one placing are
+    plain dict lookups.
+    """
+
+    serials = itertools.count()
 
     def __init__(self, months: list[_Month], total: int):
+        super().__init__()
+        self.serial = next(self.serials)
         self.months = months
+        self.counts = [m.df for m in months]
         self.total = total
-        self._cache: dict[str, float] = {}
 
     def df(self, term: str) -> int:
-        return sum(m.df.get(term, 0) for m in self.months)
+        found = 0
+        for counts in self.counts:
+            found += counts.get(term, 0)
+        return found
 
-    def __call__(self, term: str) -> float:
-        value = self._cache.get(term)
-        if value is None:
-            value = math.log((self.total + 1) / (self.df(term) + 0.5)) + 1.0
-            self._cache[term] = value
+    def __missing__(self, term: str) -> float:
+        value = self[term] = math.log((self.total + 1) / (self.df(term) + 0.5)) + 1.0
         return value
 
 
 def _weigh(weights: Mapping[str, float], idf: _Idf) -> tuple[dict[str, float], float]:
-    vector = {t: w * idf(t) for t, w in weights.items()}
+    vector = {t: w * idf[t] for t, w in weights.items()}
     return vector, math.sqrt(sum(v * v for v in vector.values()))
 
 
@@ -597,21 +635,34 @@ def _anchor_part(vector: Mapping[str, float]) -> tuple[dict[str, float], float]:
     return anchors, math.sqrt(sum(v * v for v in anchors.values()))
 
 
+def _norms(doc: Doc, idf: _Idf) -> tuple[float, float]:
+    """The lengths of an article's vector and of its anchors' part, kept while ``idf`` is."""
+    if doc.norms_of != idf.serial:
+        square = anchor_square = 0.0
+        for term, weight in doc.weights.items():
+            x = weight * idf[term]
+            square += x * x
+            if term in doc.anchors:
+                anchor_square += x * x
+        doc.norms, doc.norms_of = (math.sqrt(square), math.sqrt(anchor_square)), idf.serial
+    return doc.norms
+
+
 def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, other: Doc, idf: _Idf) -> float:
-    other_vector, other_norm = _weigh(other.weights, idf)
+    other_norm, other_anchor_norm = _norms(other, idf)
     if not other_norm:
         return 0.0
-    if len(vector) > len(other_vector):
-        dot = sum(v * vector[t] for t, v in other_vector.items() if t in vector)
-    else:
-        dot = sum(v * other_vector[t] for t, v in vector.items() if t in other_vector)
+    dot = anchor_dot = 0.0
+    weights, other_anchors = other.weights, other.anchors
+    for term, mine in vector.items():
+        weight = weights.get(term)
+        if weight is not None:
+            x = weight * idf[term] * mine
+            dot += x
+            if term in other_anchors:
+                anchor_dot += x
     value = dot / (norm * other_norm)
-    anchored = 0.0
-    if anchor_norm:
-        other_anchors, other_anchor_norm = _anchor_part(other_vector)
-        if other_anchor_norm:
-            anchored = (sum(v * other_anchors[t] for t, v in anchors.items() if t in other_anchors)
-                        / (anchor_norm * other_anchor_norm))
+    anchored = anchor_dot / (anchor_norm * other_anchor_norm) if anchor_norm and other_anchor_norm else 0.0
     cross = doc.lang != other.lang
     if cross:  # few words in common: the names, numbers and concepts decide
         value = max(value, CROSS_LANGUAGE * anchored)
@@ -630,8 +681,8 @@ def _headline_similarity(one: tuple[str, ...], other: tuple[str, ...], idf: _Idf
         other = tuple(t for t in other if is_anchor(t))
     if not one or not other:
         return 0.0
-    weights_one = {t: idf(t) for t in one}
-    weights_other = {t: idf(t) for t in other}
+    weights_one = {t: idf[t] for t in one}
+    weights_other = {t: idf[t] for t in other}
     dot = sum(w * weights_other[t] for t, w in weights_one.items() if t in weights_other)
     norms = math.sqrt(sum(w * w for w in weights_one.values())) * math.sqrt(sum(w * w for w in weights_other.values()))
     return dot / norms
@@ -640,7 +691,7 @@ def _headline_similarity(one: tuple[str, ...], other: tuple[str, ...], idf: _Idf
 def shared_terms(doc: Doc, other: Doc, idf: _Idf, limit: int = 6) -> list[str]:
     """The anchors two articles share that weigh most, as words a reader knows."""
     common = [t for t in doc.weights if t in other.weights and is_anchor(t)]
-    common.sort(key=lambda t: -doc.weights[t] * other.weights[t] * idf(t) ** 2)
+    common.sort(key=lambda t: -doc.weights[t] * other.weights[t] * idf[t] ** 2)
     shown, seen = [], set()
     for term in common:
         word = doc.names.get(term) or other.names.get(term) or term
@@ -655,23 +706,25 @@ def shared_terms(doc: Doc, other: Doc, idf: _Idf, limit: int = 6) -> list[str]:
 def make_doc(article_id: str, stored: Mapping, story: str) -> Doc:
     """A stored features entry ({"w", "n", "h", "l", "d" date, "u" dated}) as grouping compares it."""
     moment = stored.get("d") or ""
+    weights = stored.get("w") or {}
     return Doc(article_id, day_number(moment) if moment else 0.0, bool(stored.get("u")),
-               stored.get("l", "xx"), stored.get("w") or {}, stored.get("n") or {}, story,
-               tuple(stored.get("h") or ()))
+               stored.get("l", "xx"), weights, stored.get("n") or {}, story,
+               tuple(stored.get("h") or ()), frozenset(t for t in weights if is_anchor(t)))
 
 
 # -- describing a story -----------------------------------------------------------
 def key_terms(members: list[Doc], limit: int = 6) -> list[str]:
     """A story's key names and terms: the anchors its articles share most."""
     counts: dict[str, float] = {}
+    spread: dict[str, int] = {}  # how many articles have it
     shown: dict[str, str] = {}
     for doc in members:
-        for term, weight in doc.weights.items():
-            if is_anchor(term) and not term.startswith("#"):
-                counts[term] = counts.get(term, 0.0) + weight
+        for term in doc.anchors:
+            if not term.startswith("#"):
+                counts[term] = counts.get(term, 0.0) + doc.weights[term]
+                spread[term] = spread.get(term, 0) + 1
                 shown.setdefault(term, doc.names.get(term, term))
     if len(members) > 1:  # a term of one article alone says little about the story
-        spread = {t: sum(1 for d in members if t in d.weights) for t in counts}
         counts = {t: c for t, c in counts.items() if spread[t] > 1} or counts
     ranked = sorted(counts, key=lambda t: (-counts[t], t))
     out, seen = [], set()

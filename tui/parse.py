@@ -27,6 +27,13 @@ class FeedEntry:
     published: str | None
     summary: str  # plain text
     content: str  # plain text of the fullest body the feed carries ("" when none)
+    updated: str | None = None  # the entry's own "updated" time, when it gives one
+
+    @property
+    def signature(self) -> str:
+        """What changes when the feed shows an edit: title, summary, body or updated time."""
+        data = "\x00".join((self.title, self.summary, self.content, self.updated or ""))
+        return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
     @property
     def feed_text(self) -> str:
@@ -114,6 +121,7 @@ def _from_feedparser(raw) -> dict:
         # dict.get: feedparser's own lookup maps missing keys onto others, with a warning
         "published": _utc_iso(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
                               or dict.get(raw, "created_parsed")),
+        "updated": _utc_iso(dict.get(raw, "updated_parsed")),
     }
 
 
@@ -134,7 +142,8 @@ def _entry(raw: dict, base: str, identity: str, feed_title: str | None) -> FeedE
     else:
         digest = hashlib.blake2b(f"{title}\n{summary}".encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
         key = f"item:{identity}#{digest}"
-    return FeedEntry(key=key, title=title, url=link, published=raw["published"], summary=summary, content=content)
+    return FeedEntry(key=key, title=title, url=link, published=raw["published"], summary=summary, content=content,
+                     updated=raw.get("updated"))
 
 
 def _entries(raws, url: str, identity: str, feed_title: str | None) -> tuple[list[FeedEntry], int]:

@@ -23,13 +23,15 @@ from datetime import datetime, timedelta, timezone
 from .config import Config, Feed
 from .fetch import FetchLimits, Fetcher
 from .pipeline import JudgedEntry, extract, group_features_many, parse_and_judge, warm_up, worker_init
-from .store import NewArticle, Store, make_id
+from .store import CheckResult, NewArticle, Store, make_id
 
 BACKOFF_FIRST = 5 * 60  # seconds before retrying a feed that failed once
 BACKOFF_MAX = 6 * 3600
 RETRY_AFTER_MAX = 24 * 3600
 FLUSH_EVERY_ARTICLES = 5000
 FLUSH_EVERY_SECONDS = 10.0
+RECHECK_BATCH = 200  # rechecked articles written together
+FEED_TEXT_METHODS = ("feed", "feed-content")  # texts taken from the feed: its entry's changes tell
 
 
 class WorkerCrashed(Exception):
@@ -61,6 +63,7 @@ class RefreshSummary:
     new_ids: list[str]
     elapsed: float
     removed: int = 0
+    rechecked: dict[str, int] = field(default_factory=dict)  # stored articles fetched again, by outcome
 
     def line(self) -> str:
         counts = {k: sum(1 for r in self.reports if r.outcome == k) for k in ("updated", "unchanged", "failed", "waiting")}
@@ -71,11 +74,16 @@ class RefreshSummary:
         parts.append(f"{_plural(len(self.new_ids), 'new article')}")
         if self.removed:
             parts.append(f"{self.removed} removed by retention")
+        looked = sum(self.rechecked.values())
+        if looked:
+            found = [_plural(self.rechecked.get("version", 0), "new version")]
+            found += [f"{self.rechecked[k]} {k}" for k in ("suspect", "gone", "moved", "failed") if self.rechecked.get(k)]
+            parts.append(f"{_plural(looked, 'article')} rechecked ({', '.join(found)})")
         return "refresh: " + ", ".join(parts) + f" in {self.elapsed:.1f} s"
 
     def to_json(self) -> dict:
         return {"feeds": [r.to_json() for r in self.reports], "new_articles": self.new_ids,
-                "removed": self.removed, "seconds": round(self.elapsed, 3)}
+                "removed": self.removed, "seconds": round(self.elapsed, 3), "rechecked": dict(self.rechecked)}
 
 
 @dataclass
@@ -88,6 +96,16 @@ class Progress:
 
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _moved(url: str, final_url: str) -> bool:
+    """Whether a redirect took the page elsewhere (not merely to https, www. or a trailing slash)."""
+    def plain(address: str) -> str:
+        rest = address.split("://", 1)[-1].split("#", 1)[0]
+        rest = rest[4:] if rest.startswith("www.") else rest
+        return rest.rstrip("/")
+
+    return plain(url) != plain(final_url)
 
 
 def _iso(ts: float) -> str:
@@ -117,8 +135,10 @@ class Refresher:
     """Runs refresh cycles for one configuration and archive."""
 
     def __init__(self, config: Config, store: Store, *, limits: FetchLimits = FetchLimits(),
-                 workers: int | None = None, on_progress: Callable[[Progress], None] | None = None):
+                 workers: int | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 recheck_all: bool = False):
         self.config = config
+        self.recheck_all = recheck_all  # fetch every stored article's page again, schedule or not
         self.store = store
         self.limits = limits
         self.workers = workers or os.cpu_count() or 1
@@ -132,6 +152,9 @@ class Refresher:
         self._flush_lock: asyncio.Lock | None = None
         self._fetcher: Fetcher | None = None
         self._cancelled = False
+        self._checks: list[CheckResult] = []  # stored articles fetched again, not yet written
+        self._rechecked: set[str] = set()  # their ids
+        self._recheck_counts: dict[str, int] = {}
 
     def cancel(self) -> None:
         """Stop soon, from any thread (the reader is quitting): feeds not yet fetched
@@ -219,6 +242,9 @@ class Refresher:
 
             try:
                 reports = await asyncio.gather(*(one(feed) for feed in self.config.feeds))
+                await self._flush(force=True)
+                if not self._cancelled:
+                    await self._recheck_due(fetcher)
             except asyncio.CancelledError:
                 # Interrupted (Ctrl-C): keep what the finished feeds brought.
                 fetcher.abort()
@@ -235,7 +261,8 @@ class Refresher:
                 states[report.feed.url]["new"] = report.new
         self.store.save_feed_states({f.url: states[f.url] for f in self.config.feeds})
         removed = self._apply_retention()
-        return RefreshSummary(list(reports), list(self._new_ids), time.monotonic() - started, removed)
+        return RefreshSummary(list(reports), list(self._new_ids), time.monotonic() - started, removed,
+                              self._recheck_counts)
 
     def _retention_cutoff(self) -> str | None:
         days = self.config.settings.retention_days
@@ -279,6 +306,7 @@ class Refresher:
             return self._failed(feed, state, parsed.problem, result.status, now, None)
         keep = [j for j in judged.judged if feed.regional or j.relevant]
         fresh = self._unseen(keep)
+        await self._recheck_changed_entries(fetcher, feed, [j for j in keep if j not in fresh])
         self._keys_by_feed[feed.url] = [j.entry.key for j in fresh]
         needs_page = [j for j in fresh if feed.extract and j.entry.url and not j.entry.has_full_text]
         articles = [self._article_from_feed(feed, j) for j in fresh if j not in needs_page]
@@ -360,9 +388,75 @@ class Refresher:
         entry = judged.entry
         return NewArticle(
             key=entry.key, title=entry.title, feed=feed.name, text=text, url=entry.url, feed_url=feed.url,
-            published=published, method=method, note=note, kept=list(judged.terms),
+            published=published, method=method, note=note, kept=list(judged.terms), entry=entry.signature,
             why=judged.reason if not feed.regional else "from a regional feed",
         )
+
+    # -- stored articles fetched again: edits become versions -----------------
+    async def _recheck_changed_entries(self, fetcher: Fetcher, feed: Feed, known: list[JudgedEntry]) -> None:
+        """Stored articles whose feed entry changed (title, summary, body, updated time) are fetched again now."""
+        by_id = {make_id(j.entry.key): j for j in known}
+        seen = self.store.entry_signatures(self.store.stored_ids(by_id))
+        changed, first_seen = [], []
+        for article_id, signature in seen.items():
+            entry = by_id[article_id].entry
+            if signature is None:
+                first_seen.append(CheckResult(article_id, _iso(time.time()), "unchecked", entry=entry.signature))
+            elif signature != entry.signature and article_id not in self._rechecked:
+                self._rechecked.add(article_id)
+                changed.append(entry)
+        if first_seen:  # stored before signatures were: remember this one, nothing to compare yet
+            await asyncio.get_running_loop().run_in_executor(None, self.store.record_checks, first_seen)
+        results = await asyncio.gather(*(self._check_entry(fetcher, feed, e) for e in changed))
+        await self._store_checks(results)
+
+    async def _check_entry(self, fetcher: Fetcher, feed: Feed, entry) -> CheckResult:
+        article_id = make_id(entry.key)
+        if feed.extract and entry.url and not entry.has_full_text:
+            result = await self._check_page(fetcher, article_id, entry.url, entry.title)
+        else:
+            text = entry.content if feed.extract and entry.has_full_text else entry.feed_text
+            result = CheckResult(article_id, _iso(time.time()), title=entry.title, text=text)
+        result.entry = entry.signature
+        return result
+
+    async def _recheck_due(self, fetcher: Fetcher) -> None:
+        """Stored articles whose schedule (or ``recheck_all``) says to look again: their pages fetched."""
+        loop = asyncio.get_running_loop()
+        due = await loop.run_in_executor(None, lambda: self.store.due_for_recheck(everything=self.recheck_all))
+        due = [d for d in due if d.article_id not in self._rechecked and d.method not in FEED_TEXT_METHODS]
+        titles = await loop.run_in_executor(None, self.store.titles, [d.article_id for d in due])
+        for start in range(0, len(due), RECHECK_BATCH):
+            if self._cancelled:
+                break
+            batch = due[start: start + RECHECK_BATCH]
+            self._rechecked.update(d.article_id for d in batch)
+            results = await asyncio.gather(*(self._check_page(fetcher, d.article_id, d.url, titles[d.article_id])
+                                             for d in batch))
+            await self._store_checks(results)
+
+    async def _check_page(self, fetcher: Fetcher, article_id: str, url: str, title: str) -> CheckResult:
+        """Fetch a stored article's page again: its text, or the event that stopped it."""
+        at = _iso(time.time())
+        page = await fetcher.get(url, max_bytes=self.limits.page_bytes,
+                                 accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+        if page.status in (404, 410):
+            return CheckResult(article_id, at, "gone", detail=f"HTTP {page.status}")
+        if not (page.ok and page.body):
+            return CheckResult(article_id, at, "failed", detail=page.error or "the page was empty")
+        if _moved(url, page.final_url):
+            return CheckResult(article_id, at, "moved", detail=page.final_url)
+        extracted, sliver = await self._in_worker(extract, page.body, page.final_url, "")
+        text = "" if sliver else extracted.text  # too little to be the article: suspect, not an edit
+        return CheckResult(article_id, at, title=title, text=text)
+
+    async def _store_checks(self, results: list[CheckResult]) -> None:
+        if not results:
+            return
+        counts = await asyncio.get_running_loop().run_in_executor(None, self.store.record_checks, results)
+        for kind, n in counts.items():
+            if n:
+                self._recheck_counts[kind] = self._recheck_counts.get(kind, 0) + n
 
     async def _flush(self, force: bool = False) -> None:
         due = (len(self._pending) >= FLUSH_EVERY_ARTICLES

@@ -182,9 +182,10 @@ def _atom(root):
             if not link and candidate.get("rel", "alternate") == "alternate":
                 link = candidate.get("href").strip()
         entry_id = _text(_last(entry, f"{ATOM}id")).strip()
+        updated = _last(entry, f"{ATOM}updated")
         published = _last(entry, f"{ATOM}published")
         if published is None:
-            published = _last(entry, f"{ATOM}updated")
+            published = updated
         entries.append({
             "title": _atom_text(_last(entry, f"{ATOM}title")),
             "link": link or entry_id,  # feedparser takes the id as the link when there is none
@@ -192,5 +193,6 @@ def _atom(root):
             "summary": _atom_text(_last(entry, f"{ATOM}summary")),
             "content": _atom_text(_last(entry, f"{ATOM}content")),
             "published": _iso_date(_text(published)) if published is not None else None,
+            "updated": _iso_date(_text(updated)) if updated is not None else None,
         })
     return _atom_text(root.find(f"{ATOM}title")), entries

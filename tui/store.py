@@ -30,8 +30,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import grouping
-from .errors import StoreError
+from . import diffing, grouping, revisions
+from .errors import ReaderError, StoreError
 from .marks import MarkJournal
 from .storage import RECOVERY_HINT, DataLock, ReaderDB, gc_paused, remove_stale_temp_files
 
@@ -94,6 +94,44 @@ class NewArticle:
     kept: list[str] = field(default_factory=list)  # the relevance terms that matched
     why: str = ""  # why it was kept, in words
     features: dict | None = None  # grouping.features(title, text), when computed elsewhere
+    entry: str | None = None  # the feed entry's signature (see refresh.entry_signature)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A stored article whose page is to be fetched again."""
+
+    article_id: str
+    url: str
+    feed_url: str | None
+    method: str  # how its text was obtained ("feed", "feed-content": from the feed, not the page)
+
+
+@dataclass
+class CheckResult:
+    """What fetching a stored article again found."""
+
+    article_id: str
+    at: str
+    status: str = "ok"  # or "gone", "moved", "failed"; "unchecked": only the entry's signature to keep
+    title: str = ""
+    text: str = ""
+    detail: str = ""  # for events: the status, the new address, the error
+    entry: str | None = None  # the feed entry's signature, when a feed showed it
+
+
+def _materialise(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Versions as kept (the newest in full, older ones as deltas from the next) as full texts."""
+    out: list[dict[str, Any]] = []
+    newer = None
+    for version in reversed(stored):
+        if "text" in version:
+            text = version["text"]
+        else:
+            text = revisions.apply_delta(newer, version["delta"])
+        out.append({"at": version["at"], "hash": version["hash"], "title": version["title"], "text": text})
+        newer = text
+    return out[::-1]
 
 
 @dataclass(slots=True)
@@ -344,15 +382,132 @@ class Store:
 
     def versions(self, article_id: str) -> list[dict[str, Any]]:
         """Every stored version of an article, oldest first: {at, hash, title, text}."""
+        doc = self._body(article_id)
+        return _materialise(doc["versions"]) if doc else []
+
+    def events(self, article_id: str) -> list[dict[str, Any]]:
+        """What re-fetching an article met besides versions: {at, kind, detail}, oldest first.
+
+        Kinds: "gone" (404/410), "moved" (redirected elsewhere), "suspect" (a
+        fetch that returned far less text than the last version: a broken page
+        or a paywall, not an edit), "failed" (the page could not be fetched).
+        """
+        doc = self._body(article_id)
+        return list(doc.get("events", [])) if doc else []
+
+    def _body(self, article_id: str) -> dict[str, Any] | None:
         hot = self._articles.raw().get(article_id)
         if hot is None:
             raise KeyError(article_id)
-        doc = self._shard(hot["shard"]).table("bodies").raw().get(article_id)
-        return list(doc["versions"]) if doc else []
+        return self._shard(hot["shard"]).table("bodies").raw().get(article_id)
 
     def text(self, article_id: str) -> str:
-        versions = self.versions(article_id)
-        return versions[-1]["text"] if versions else ""
+        doc = self._body(article_id)
+        return doc["versions"][-1]["text"] if doc and doc["versions"] else ""
+
+    # -- re-fetching: versions and events --------------------------------------
+    def due_for_recheck(self, now: datetime | None = None, everything: bool = False) -> list[Recheck]:
+        """The articles with a page whose schedule says look again now (``everything``: all of them)."""
+        now = now or datetime.now(timezone.utc)
+        details = self._details.raw()
+        out = []
+        for article_id, hot in self._articles.raw().items():
+            more = details.get(article_id, {})
+            url = more.get("url")
+            if not url or hot.get("seed") or hot.get("gone"):
+                continue
+            if everything or revisions.recheck_due(hot.get("changed") or hot["date"], hot.get("checked"), now):
+                out.append(Recheck(article_id, url, more.get("feed_url"), more.get("method", "")))
+        return out
+
+    def resolve_article(self, given: str) -> str:
+        """The id of the article ``given`` names: its id, or the start of one that no other id shares."""
+        listed = self._articles.raw()
+        if given in listed:
+            return given
+        found = [i for i in listed if i.startswith(given)] if len(given) >= 4 else []
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ReaderError(f"{given!r} is the start of {len(found)} article ids; give more of it")
+        raise ReaderError(f"no article with id {given!r} in {self.dir} "
+                          "(ids are listed by `caucasus-reader stories --json`)")
+
+    def titles(self, article_ids: Iterable[str]) -> dict[str, str]:
+        listed = self._articles.raw()
+        return {i: listed[i]["title"] for i in article_ids if i in listed}
+
+    def entry_signatures(self, article_ids: Iterable[str]) -> dict[str, str | None]:
+        """The feed-entry signature last seen for each stored article (None: never recorded)."""
+        details = self._details.raw()
+        return {i: details.get(i, {}).get("entry") for i in article_ids}
+
+    def record_checks(self, results: Iterable[CheckResult]) -> dict[str, int]:
+        """Apply what re-fetching found, in one write; count the outcomes.
+
+        A result is stored as a new version only for a real change of title or
+        text (:func:`diffing.same_content`); a fetch that returns far less than
+        the last version is an event ("suspect"), never a version that deletes
+        the article; 404/410 and redirects elsewhere are events too.
+        """
+        counts = {"version": 0, "same": 0, "suspect": 0, "gone": 0, "moved": 0, "failed": 0}
+        with self.writing():
+            articles, details = self._articles.raw(), self._details.raw()
+            hot_docs: dict[str, dict] = {}
+            detail_docs: dict[str, dict] = {}
+            features: dict[str, dict[str, dict]] = {}
+            for result in results:
+                hot = articles.get(result.article_id)
+                if hot is None:
+                    continue  # removed meanwhile
+                if result.entry is not None:
+                    detail_docs[result.article_id] = {**details.get(result.article_id, {}), "entry": result.entry}
+                if result.status == "unchecked":
+                    continue
+                hot = hot_docs.get(result.article_id) or dict(hot)
+                body = self._shard(hot["shard"]).table("bodies").raw().get(result.article_id)
+                if body is None:
+                    continue
+                body = {**body, "versions": list(body["versions"]), "events": list(body.get("events", []))}
+                outcome = self._check_outcome(result, body, hot, features)
+                counts[outcome] += 1
+                hot["checked"] = result.at
+                hot_docs[result.article_id] = hot
+                self._shard(hot["shard"]).table("bodies").put_many({result.article_id: body})
+            for month, docs in features.items():
+                self._month_db(month).table("articles").put_many(docs)
+            self._details.put_many(detail_docs)
+            self._articles.put_many(hot_docs)
+        return counts
+
+    def _check_outcome(self, result: CheckResult, body: dict, hot: dict, features: dict) -> str:
+        """Fold one check into an article's body and index entry; return what it was."""
+        if result.status != "ok":
+            event = {"at": result.at, "kind": result.status, "detail": result.detail}
+            last = body["events"][-1] if body["events"] else {}
+            if (last.get("kind"), last.get("detail")) != (event["kind"], event["detail"]):
+                body["events"].append(event)  # the same failure seen again is one event
+            if result.status == "gone":
+                hot["gone"] = result.at
+            return result.status
+        latest = body["versions"][-1]
+        if diffing.same_content(latest["title"], latest["text"], result.title, result.text):
+            return "same"
+        reason = diffing.suspect_fetch(latest["text"], result.text)
+        if reason:
+            body["events"].append({"at": result.at, "kind": "suspect", "detail": reason})
+            return "suspect"
+        older = {k: v for k, v in latest.items() if k != "text"}
+        older["delta"] = revisions.delta(result.text, latest["text"])
+        body["versions"][-1] = older
+        body["versions"].append({"at": result.at, "hash": content_hash(result.title, result.text),
+                                 "title": result.title, "text": result.text})
+        hot.update(title=result.title, versions=len(body["versions"]), changed=result.at)
+        hot.pop("gone", None)
+        # Grouping reads the newest text from now on; the article stays in its story.
+        stored = {**grouping.features(result.title, result.text), "d": hot["date"], "u": hot["dated"]}
+        features.setdefault(grouping.month_of(hot["date"]), {})[result.article_id] = stored
+        return "version"
 
     # -- adding ------------------------------------------------------------------
     def _free_id(self, key: str) -> tuple[str, bool]:
@@ -432,9 +587,12 @@ class Store:
                     "seed": item.seed,
                     "versions": 1,
                     "shard": shard_number,
+                    "changed": now,  # the last version's time: the recheck schedule follows it
+                    "checked": now,  # when its text was last fetched
                 }
                 detail_docs[article_id] = {
                     "key": item.key,
+                    "entry": item.entry,
                     "url": item.url,
                     "feed_url": item.feed_url,
                     "added": now,

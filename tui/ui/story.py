@@ -12,9 +12,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..compare import compare
 from ..store import StoryRow
 from ..text import quoted_title, terminal_safe
 from .actions import open_in_browser
+from .diffs import CompareScreen, DiffScreen, PickArticleScreen
 
 
 def group_reason(group: dict, titles: dict[str, str]) -> str:
@@ -75,6 +77,9 @@ class StoryScreen(Screen):
         Binding("o", "open", "Open", id="story.open", tooltip="Open the article in the browser"),
         Binding("m", "move", "Move", id="story.move", tooltip="Move this article to another story"),
         Binding("x", "split", "Split out", id="story.split", tooltip="Take this article out into a story of its own"),
+        Binding("d", "diff", "Edits", id="story.diff", tooltip="Show this article's edits: what changed between versions"),
+        Binding("c", "compare", "Compare", id="story.compare",
+                tooltip="Compare this article with another of the story: shared, only one, facts that differ"),
     ]
 
     class TextLoaded(Message):
@@ -209,6 +214,39 @@ class StoryScreen(Screen):
     def action_open(self) -> None:
         if self.current:
             self.notify(open_in_browser(self.current["url"]), timeout=3, markup=False)
+
+    # -- versions and comparisons ----------------------------------------------------
+    def action_diff(self) -> None:
+        article = self.current
+        if article is None:
+            return
+        store = self.app.workspace.store
+        versions, events = store.versions(article["id"]), store.events(article["id"])
+        if len(versions) < 2:
+            seen = f"; {len(events)} fetch problem{'s' * (len(events) != 1)} noted" if events else ""
+            self.notify(f"no edits: {quoted_title(article['title'])} has one version{seen}", timeout=3)
+            return
+        self.app.push_screen(DiffScreen(article, versions, events))
+
+    def action_compare(self) -> None:
+        article = self.current
+        others = [a for a in self.articles if article and a["id"] != article["id"]]
+        if not others:
+            self.notify("the story has one article: nothing to compare it with", timeout=3)
+            return
+
+        def chosen(other_id: str | None) -> None:
+            other = next((a for a in others if a["id"] == other_id), None)
+            if other is not None:
+                store = self.app.workspace.store
+                mine, theirs = store.versions(article["id"])[-1], store.versions(other["id"])[-1]
+                found = compare(mine["title"], mine["text"], theirs["title"], theirs["text"])
+                self.app.push_screen(CompareScreen(article, other, found))
+
+        if len(others) == 1:
+            chosen(others[0]["id"])
+        else:
+            self.app.push_screen(PickArticleScreen(article, others), chosen)
 
     # -- corrections ---------------------------------------------------------------
     def _moved(self, article: dict, story_id: str, what: str) -> None:

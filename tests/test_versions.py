@@ -1,0 +1,229 @@
+"""Versions of one article, found by fetching it again from 127.0.0.1: exactly the real edits are kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tui import revisions
+from tui.config import parse_config
+from tui.refresh import Refresher
+from tui.store import Store, make_id
+
+from conftest import article as make_article
+from conftest import run_cli
+from feedserver import FeedServer, rss
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title} | Lori Herald</title></head>
+<body><nav><a href="/">Home</a> <a href="/region">Region</a></nav>
+<article><h1>{title}</h1><p class="byline">By a staff reporter</p>
+{paragraphs}
+</article>
+<footer>Lori Herald. All rights reserved.</footer></body></html>"""
+
+TITLE = "Landslide cuts the Vanadzor road after two days of rain"
+FIRST = [
+    "A landslide blocked the road between Vanadzor and Dilijan on Monday morning after two days of heavy rain "
+    "in Armenia's Lori and Tavush provinces, the emergency situations ministry said.",
+    "Rescuers reached a minibus carrying 67 passengers that was caught at the edge of the slide near the "
+    "village of Margahovit; all of them were taken to Vanadzor, where four were treated for light injuries.",
+    "Road crews with two bulldozers began clearing the carriageway in the afternoon. The ministry said traffic "
+    "would be diverted through Spitak until at least Wednesday, adding about forty minutes to the journey.",
+    "Residents of Margahovit said the hillside above the road had been cracking for weeks and that they had "
+    "asked the regional administration to inspect it in the spring, without an answer.",
+    "The regional governor promised an inspection of the slopes along the whole road once the clearing is "
+    "finished, and said the ministry would pay for temporary housing for three families whose houses were hit.",
+]
+
+
+def page(title: str, paragraphs: list[str]) -> bytes:
+    return PAGE.format(title=title, paragraphs="\n".join(f"<p>{p}</p>" for p in paragraphs)).encode()
+
+
+@pytest.fixture
+def server():
+    with FeedServer() as s:
+        yield s
+
+
+def test_exactly_the_real_edits_become_versions(server, tmp_path):
+    link = server.url("/lori/landslide")
+    server.add("/lori/landslide", body=page(TITLE, FIRST), content_type="text/html")
+
+    def feed(title: str) -> bytes:
+        return rss([{"title": title, "link": link, "guid": link, "description": FIRST[0],
+                     "pubDate": "Mon, 03 Nov 2025 09:00:00 +0400"}])
+
+    server.add("/feed", body=feed(TITLE))
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"feeds:\n  - url: {server.url('/feed')}\n    regional: true\n")
+    config = parse_config(path.read_text(), path)
+    store = Store(tmp_path / "data")
+    article = make_id(link)
+    assert Refresher(config, store, workers=2).run().new_ids == [article]
+
+    def edit(paragraphs: list[str], title: str = TITLE, *, feed_title: str | None = None, status: int = 200):
+        route = server.routes["/lori/landslide"]
+        route.body, route.status = page(title, paragraphs), status
+        if feed_title:
+            server.routes["/feed"].body = feed(feed_title)
+        return Refresher(config, store, workers=2, recheck_all=True).run().rechecked
+
+    # Not edits: spaces and line breaks, typographic quotes and an entity, the same text again.
+    spaced = [p.replace(" ", "  ").replace(", ", ",\n") for p in FIRST]
+    assert edit(spaced) == {"same": 1}
+    assert edit([p.replace("Armenia's", "Armenia’s") for p in FIRST]) == {"same": 1}
+    assert len(store.versions(article)) == 1
+
+    # 1. A headline edit (the feed entry changes with it, so the plain refresh finds it).
+    new_title = "Landslide cuts Vanadzor–Dilijan road; minibus passengers rescued"
+    server.routes["/lori/landslide"].body = page(new_title, FIRST)
+    server.routes["/feed"].body = feed(new_title)
+    summary = Refresher(config, store, workers=2).run()
+    assert summary.rechecked == {"version": 1}
+    # 2. A sentence added.
+    added = FIRST[:2] + [FIRST[2] + " A second slide was reported near Fioletovo in the evening."] + FIRST[3:]
+    assert edit(added, new_title) == {"version": 1}
+    # 3. A number corrected.
+    corrected = [p.replace("67 passengers", "38 passengers") for p in added]
+    assert edit(corrected, new_title) == {"version": 1}
+    # 4. A paragraph removed.
+    shorter = corrected[:3] + corrected[4:]
+    assert edit(shorter, new_title) == {"version": 1}
+    # 5. A quote added.
+    quoted = shorter + ["“We warned them in April that the whole slope was moving,” said Anahit Sargsyan, "
+                        "who runs the village shop in Margahovit."]
+    assert edit(quoted, new_title) == {"version": 1}
+    # An extraction that suddenly finds almost nothing (a broken page, a paywall): an event, not a version.
+    assert edit(["Subscribe to read the rest of this article."], new_title) == {"suspect": 1}
+    # The page goes away: an event.
+    assert edit(quoted, new_title, status=404) == {"gone": 1}
+
+    versions = store.versions(article)
+    assert len(versions) == 6
+    assert [v["title"] for v in versions] == [TITLE] + [new_title] * 5
+    assert "Fioletovo" in versions[2]["text"] and "Fioletovo" not in versions[1]["text"]
+    assert "67 passengers" in versions[2]["text"] and "38 passengers" in versions[3]["text"]
+    assert "Margahovit said the hillside" in versions[3]["text"] and "hillside" not in versions[4]["text"]
+    assert "We warned them" in versions[5]["text"]
+    assert len({v["hash"] for v in versions}) == 6
+    assert [e["kind"] for e in store.events(article)] == ["suspect", "gone"]
+    listed = [a for s in store.stories_json() for a in s["articles"] if a["id"] == article]
+    assert listed[0]["versions"] == 6 and listed[0]["title"] == new_title
+
+    # Kept compactly: only the newest version is stored whole.
+    hot = store._articles.raw()[article]
+    kept = store._shard(hot["shard"]).table("bodies").raw()[article]["versions"]
+    assert ["text" in v for v in kept] == [False] * 5 + [True]
+    assert sum(len(json.dumps(v)) for v in kept[:-1]) < len(json.dumps(kept[-1]))
+
+    # The same edits through the real command, for scripts.
+    data = ["--config", str(path), "--data-dir", str(tmp_path / "data")]
+    result = run_cli(*data, "diff", article[:6], "--from", "3", "--to", "4", "--json")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["from"] == 3 and shown["to"] == 4
+    assert shown["summary"]["numbers_changed"] == [["67", "38"]]
+    assert "67 → 38" in shown["summary"]["line"]
+    plain = run_cli(*data, "diff", article, "--all", "--inline").stdout.decode()
+    assert "[-67-]{+38+}" in plain and "{+ A second slide" in plain and "\x1b" not in plain
+    assert "1 quote added" in plain and "the page is gone: HTTP 404" in plain
+    coloured = run_cli(*data, "diff", article, "--colour", "always").stdout.decode()
+    assert "\x1b[32m" in coloured and "{+" not in coloured
+
+
+def test_the_recheck_schedule_thins_with_age():
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+    def due(changed_hours_ago: float, checked_minutes_ago: float | None) -> bool:
+        changed = (now - timedelta(hours=changed_hours_ago)).isoformat()
+        checked = None if checked_minutes_ago is None else (now - timedelta(minutes=checked_minutes_ago)).isoformat()
+        return revisions.recheck_due(changed, checked, now)
+
+    assert due(1, 16) and not due(1, 10)  # changing now: every 15 minutes
+    assert due(10, 61) and not due(10, 30)  # within a day: hourly
+    assert due(72, 5 * 60) and not due(72, 60)  # within a week: every few hours
+    assert due(20 * 24, 25 * 60) and not due(20 * 24, 5 * 60)  # within a month: daily
+    assert not due(40 * 24, 30 * 24 * 60)  # older: only a changed feed entry or --recheck
+    assert due(1, None)
+
+
+@pytest.mark.parametrize("newer,older", [
+    ("", ""), ("a b c", ""), ("", "a b c"), ("The 38 passengers", "The 67 passengers"),
+    ("One.\n\nTwo three.", "One.\n\nTwo, three and four.\n\nFive."),
+])
+def test_a_delta_rebuilds_the_older_text_exactly(newer, older):
+    assert revisions.apply_delta(newer, revisions.delta(newer, older)) == older
+
+
+def test_a_diff_names_an_unknown_article_and_compares_two(tmp_path, store):
+    ids = store.add_articles([make_article(1), make_article(2)])
+    data = ["--data-dir", str(store.dir)]
+    missing = run_cli(*data, "diff", "ffffffffffff")
+    assert missing.returncode == 1 and b"no article with id 'ffffffffffff'" in missing.stderr
+    one = run_cli(*data, "diff", ids[0])
+    assert one.returncode == 0 and b"has one version" in one.stdout
+    both = run_cli(*data, "diff", ids[0], ids[1], "--json")
+    assert both.returncode == 0
+    assert set(json.loads(both.stdout)) == {"a", "b", "shared", "only_a", "only_b", "facts"}
+
+
+async def test_in_the_reader_d_shows_the_edits_and_c_compares_the_seeds(tmp_path, config_file):
+    from test_app import loaded, make_workspace
+
+    from tui.store import CheckResult
+    from tui.ui.app import ReaderApp
+    from tui.ui.diffs import CompareScreen, DiffScreen
+    from tui.ui.story import StoryScreen
+
+    workspace = make_workspace(tmp_path, config_file)
+    store = workspace.store
+    old = "\n\n".join(FIRST)
+    [article] = store.add_articles([make_article(1, title=TITLE, story_text=old)])
+    hostile = "[@click=app.quit]quit[/] \x1b]52;c;ZXZpbA==\x07"
+    new = old.replace("67 passengers", "38 passengers") + "\n\n" + hostile + " A late paragraph."
+    assert store.record_checks([CheckResult(article, "2026-11-30T10:00:00+00:00", title=TITLE, text=new)]) == {
+        "version": 1, "same": 0, "suspect": 0, "gone": 0, "moved": 0, "failed": 0}
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        stories = await loaded(pilot)
+        row = next(r for r in stories.rows if article in r.article_ids)
+        app.push_screen(StoryScreen(row))
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DiffScreen)
+        head = str(screen.query_one("#diff-summary").render())
+        assert "version 1 → 2 of 2" in head and "numbers: 67 → 38" in head
+        blocks = list(screen.query("#diff-body .para"))
+        assert len(blocks) == 6 and [b.has_class("changed") for b in blocks] == [False, True] + [False] * 3 + [True]
+        shown = "".join(str(b.render()) for b in blocks)
+        assert "[@click=app.quit]quit[/]" in shown and "\x1b" not in shown  # web text is data
+        await pilot.press("n")
+        assert blocks[1].has_class("current")
+        await pilot.press("n")
+        assert blocks[5].has_class("current") and not blocks[1].has_class("current")
+        await pilot.press("t")  # side by side
+        await pilot.pause()
+        rows = list(app.screen.query("#diff-body .row"))
+        assert rows and str(rows[1].query_one(".left").render()).count("67") == 1
+        assert "38" in str(rows[1].query_one(".right").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StoryScreen)
+        app.pop_screen()
+        await pilot.pause()
+        seeds = next(r for r in stories.rows if r.seed)
+        app.push_screen(StoryScreen(seeds))
+        await pilot.pause()
+        await pilot.press("c")  # two articles: the other one is compared at once
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        found = app.screen.found
+        assert any("Victory Day" in p.a and "Victory Day" in p.b for p in found.shared)
+        text = " ".join(str(w.render()) for w in app.screen.query("#diff-body Static"))
+        assert "Huseyn Safarov" in text and "67" in text
+        assert app.is_running
