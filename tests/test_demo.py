@@ -135,7 +135,18 @@ def test_the_demo_command_shows_the_news_refreshes_and_leaves_nothing_behind(tmp
         assert any(temp.iterdir())  # the demo's folder exists while it runs
         tmux.run("send-keys", "-t", tmux.session, "C-r")  # the second round: new items
         tmux.wait_for("21 articles", timeout=60)  # three new, joining their stories or starting new ones
-        tmux.run("send-keys", "-t", tmux.session, "q")
+        # Round two also edited the border article: its story is on top; d on it shows the edit.
+        tmux.run("send-keys", "-t", tmux.session, "g")
+        tmux.run("send-keys", "-t", tmux.session, "Enter")
+        tmux.wait_for("Апшерон-Инфо", timeout=10)
+        tmux.run("send-keys", "-t", tmux.session, "Down")
+        tmux.run("send-keys", "-t", tmux.session, "Down")
+        tmux.wait_for("Aragats Daily · 2026-11-18 15:10", timeout=10)  # the edited article in the reading pane
+        tmux.run("send-keys", "-t", tmux.session, "d")
+        tmux.wait_for("numbers: 12.4 → 14.2", timeout=10)
+        for key in ("Escape", "Escape", "q"):  # apart: an escape and a key at once read as alt+key
+            tmux.run("send-keys", "-t", tmux.session, key)
+            time.sleep(0.5)
         tmux.wait_for("demo-exit=0", timeout=30)
         screen = tmux.run("capture-pane", "-p", "-J", "-t", tmux.session).stdout  # long lines joined
     finally:

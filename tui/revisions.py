@@ -9,7 +9,7 @@ back into it (:func:`delta` / :func:`apply_delta`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .diffing import word_diff
 
@@ -20,6 +20,7 @@ SCHEDULE = (
     (7 * 24, 4),  # within a week: every few hours
     (30 * 24, 24),  # within a month: daily
 )  # after that, only a changed feed entry or `refresh --recheck` looks again
+SETTLED = timedelta(hours=SCHEDULE[-1][0])
 
 
 def _hours(earlier: str, later: datetime) -> float:

@@ -409,14 +409,18 @@ class Store:
     def due_for_recheck(self, now: datetime | None = None, everything: bool = False) -> list[Recheck]:
         """The articles with a page whose schedule says look again now (``everything``: all of them)."""
         now = now or datetime.now(timezone.utc)
+        settled = (now - revisions.SETTLED).isoformat(timespec="seconds")  # unchanged since: never due
         details = self._details.raw()
         out = []
         for article_id, hot in self._articles.raw().items():
+            changed = hot.get("changed") or hot["date"]
+            if hot.get("seed") or hot.get("gone") or not everything and changed < settled:
+                continue
             more = details.get(article_id, {})
             url = more.get("url")
-            if not url or hot.get("seed") or hot.get("gone"):
+            if not url:
                 continue
-            if everything or revisions.recheck_due(hot.get("changed") or hot["date"], hot.get("checked"), now):
+            if everything or revisions.recheck_due(changed, hot.get("checked"), now):
                 out.append(Recheck(article_id, url, more.get("feed_url"), more.get("method", "")))
         return out
 

@@ -224,7 +224,7 @@ class StoryScreen(Screen):
         versions, events = store.versions(article["id"]), store.events(article["id"])
         if len(versions) < 2:
             seen = f"; {len(events)} fetch problem{'s' * (len(events) != 1)} noted" if events else ""
-            self.notify(f"no edits: {quoted_title(article['title'])} has one version{seen}", timeout=3)
+            self.notify(f"no edits: {quoted_title(article['title'])} has one version{seen}", timeout=3, markup=False)
             return
         self.app.push_screen(DiffScreen(article, versions, events))
 
