@@ -98,6 +98,7 @@ def test_exactly_the_real_edits_become_versions(server, tmp_path):
     assert edit(quoted, new_title) == {"version": 1}
     # An extraction that suddenly finds almost nothing (a broken page, a paywall): an event, not a version.
     assert edit(["Subscribe to read the rest of this article."], new_title) == {"suspect": 1}
+    assert edit(["Subscribe to read the rest of this article."], new_title) == {"suspect": 1}  # noted once
     # The page goes away: an event.
     assert edit(quoted, new_title, status=404) == {"gone": 1}
 
@@ -130,6 +131,10 @@ def test_exactly_the_real_edits_become_versions(server, tmp_path):
     plain = run_cli(*data, "diff", article, "--all", "--inline").stdout.decode()
     assert "[-67-]{+38+}" in plain and "{+ A second slide" in plain and "\x1b" not in plain
     assert "1 quote added" in plain and "the page is gone: HTTP 404" in plain
+    outside = run_cli(*data, "diff", article, "--to", "9")
+    assert outside.returncode == 1 and b"has versions 1 to 6" in outside.stderr
+    backwards = run_cli(*data, "diff", article, "--from", "4", "--to", "2")
+    assert backwards.returncode == 1 and b"older version than --to" in backwards.stderr
     coloured = run_cli(*data, "diff", article, "--colour", "always").stdout.decode()
     assert "\x1b[32m" in coloured and "{+" not in coloured
 
@@ -165,6 +170,9 @@ def test_a_diff_names_an_unknown_article_and_compares_two(tmp_path, store):
     assert missing.returncode == 1 and b"no article with id 'ffffffffffff'" in missing.stderr
     one = run_cli(*data, "diff", ids[0])
     assert one.returncode == 0 and b"has one version" in one.stdout
+    assert run_cli(*data, "diff", ids[0], "--json").stdout.strip() == b"null"  # scripts get JSON
+    beyond = run_cli(*data, "diff", ids[0], "--to", "0")
+    assert beyond.returncode == 0  # one version: nothing to range over
     both = run_cli(*data, "diff", ids[0], ids[1], "--json")
     assert both.returncode == 0
     assert set(json.loads(both.stdout)) == {"a", "b", "shared", "only_a", "only_b", "facts"}
@@ -226,4 +234,25 @@ async def test_in_the_reader_d_shows_the_edits_and_c_compares_the_seeds(tmp_path
         assert any("Victory Day" in p.a and "Victory Day" in p.b for p in found.shared)
         text = " ".join(str(w.render()) for w in app.screen.query("#diff-body Static"))
         assert "Huseyn Safarov" in text and "67" in text
+        assert app.is_running
+
+
+async def test_notices_naming_a_title_show_its_brackets_as_typed(tmp_path, config_file):
+    from test_app import loaded, make_workspace
+
+    from tui.ui.app import ReaderApp
+    from tui.ui.story import StoryScreen
+
+    title = "Prices up [/] 5% [@click=app.quit]x[/]"
+    workspace = make_workspace(tmp_path, config_file, [make_article(1, title=title)])
+    app = ReaderApp(workspace, watch=False)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        stories = await loaded(pilot)
+        app.push_screen(StoryScreen(next(r for r in stories.rows if r.title == title)))
+        await pilot.pause()
+        await pilot.press("d", "r", "u")  # one version; read; undo: each notice names the title
+        await pilot.pause(0.3)
+        shown = [n.message for n in app._notifications]
+        assert any("has one version" in m and "[@click=app.quit]x[/]" in m for m in shown), shown
+        assert any(m.startswith("undone: read mark on 'Prices up [/] 5%") for m in shown), shown
         assert app.is_running

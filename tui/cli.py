@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--from", dest="older", type=int, metavar="N",
                       help="the older version to compare (1 is the first; negative counts from the newest)")
     diff.add_argument("--to", dest="newer", type=int, metavar="N", help="the newer version (default: the newest)")
-    diff.add_argument("--all", action="store_true", help="every edit, oldest first")
+    diff.add_argument("--all", action="store_true", help="every edit, oldest first (instead of --from/--to)")
     layout = diff.add_mutually_exclusive_group()
     layout.add_argument("--side-by-side", dest="side", action="store_true", default=None,
                         help="the versions in two columns (the default when most of the text changed)")
@@ -273,16 +273,21 @@ def cmd_diff(args) -> int:
     versions = store.versions(one)
     count = len(versions)
     pick = lambda n: n - 1 if n > 0 else count + n  # noqa: E731  (1-based, or from the end)
-    newer = pick(args.newer) if args.newer else count - 1
-    older = pick(args.older) if args.older else newer - 1
+    newer = pick(args.newer) if args.newer is not None else count - 1
+    older = pick(args.older) if args.older is not None else newer - 1
     pairs = [(n - 1, n) for n in range(1, count)] if args.all else [(older, newer)]
-    if count < 2 or not all(0 <= o < n < count for o, n in pairs):
-        name = terminal_safe(info["title"], one_line=True)
-        if count < 2:
+    name = terminal_safe(info["title"], one_line=True)
+    if count < 2:
+        if args.json:
+            _write(orjson.dumps([] if args.all else None) + b"\n")
+        else:
             print(f"'{name}' has one version (fetched {versions[0]['at'] if versions else '?'}): no edits to show")
             _print_events(store.events(one))
-            return 0
-        raise ReaderError(f"'{name}' has versions 1 to {count}; --from must be older than --to")
+        return 0
+    if not all(0 <= o < count and 0 <= n < count for o, n in pairs):
+        raise ReaderError(f"'{name}' has versions 1 to {count} (or -1 to -{count}, counted from the newest)")
+    if not all(o < n for o, n in pairs):
+        raise ReaderError("--from must name an older version than --to")
     shown = []
     for o, n in pairs:
         old, new = versions[o], versions[n]

@@ -84,7 +84,7 @@ def _wrapped(segments, width: int, colour: bool) -> list[tuple[str, int]]:
 def version_diff(old: dict, new: dict, ops: Sequence[Op], summary: DiffSummary, *, colour: bool,
                  side: bool | None = None, width: int = 100) -> str:
     """Two versions of one article: a summary line, the headline change, then the text."""
-    out = [heading(f"{old['at']}  →  {new['at']}", colour), summary.line()]
+    out = [heading(f"{old['at']}  →  {new['at']}", colour), terminal_safe(summary.line(), one_line=True)]
     if summary.headline_changed:
         out.append(_paint("-", terminal_safe(old["title"], one_line=True), colour))
         out.append(_paint("+", terminal_safe(new["title"], one_line=True), colour))

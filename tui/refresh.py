@@ -446,7 +446,10 @@ class Refresher:
             return CheckResult(article_id, at, "failed", detail=page.error or "the page was empty")
         if _moved(url, page.final_url):
             return CheckResult(article_id, at, "moved", detail=page.final_url)
-        extracted, sliver = await self._in_worker(extract, page.body, page.final_url, "")
+        try:
+            extracted, sliver = await self._in_worker(extract, page.body, page.final_url, "")
+        except WorkerCrashed as exc:  # this page alone fails; the refresh goes on
+            return CheckResult(article_id, at, "failed", detail=str(exc))
         text = "" if sliver else extracted.text  # too little to be the article: suspect, not an edit
         return CheckResult(article_id, at, title=title, text=text)
 

@@ -120,6 +120,13 @@ class CheckResult:
     entry: str | None = None  # the feed entry's signature, when a feed showed it
 
 
+def _note_event(body: dict[str, Any], at: str, kind: str, detail: str) -> None:
+    """Add an event to an article's record; the same one seen again in a row stays one event."""
+    last = body["events"][-1] if body["events"] else {}
+    if (last.get("kind"), last.get("detail")) != (kind, detail):
+        body["events"].append({"at": at, "kind": kind, "detail": detail})
+
+
 def _materialise(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Versions as kept (the newest in full, older ones as deltas from the next) as full texts."""
     out: list[dict[str, Any]] = []
@@ -487,10 +494,7 @@ class Store:
     def _check_outcome(self, result: CheckResult, body: dict, hot: dict, features: dict) -> str:
         """Fold one check into an article's body and index entry; return what it was."""
         if result.status != "ok":
-            event = {"at": result.at, "kind": result.status, "detail": result.detail}
-            last = body["events"][-1] if body["events"] else {}
-            if (last.get("kind"), last.get("detail")) != (event["kind"], event["detail"]):
-                body["events"].append(event)  # the same failure seen again is one event
+            _note_event(body, result.at, result.status, result.detail)
             if result.status == "gone":
                 hot["gone"] = result.at
             return result.status
@@ -499,7 +503,7 @@ class Store:
             return "same"
         reason = diffing.suspect_fetch(latest["text"], result.text)
         if reason:
-            body["events"].append({"at": result.at, "kind": "suspect", "detail": reason})
+            _note_event(body, result.at, "suspect", reason)
             return "suspect"
         older = {k: v for k, v in latest.items() if k != "text"}
         older["delta"] = revisions.delta(result.text, latest["text"])

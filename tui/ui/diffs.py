@@ -7,14 +7,13 @@ import re
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
 
 from ..compare import Comparison
 from ..diffing import Op, side_by_side, summarise, word_diff
-from ..text import quoted_title, terminal_safe
+from ..text import terminal_safe
 
 _SPACES = re.compile(r"\s+")
 STYLE = {"=": "", "-": "red strike", "+": "green bold"}
@@ -107,7 +106,7 @@ class DiffScreen(Screen):
         head = Text(terminal_safe(self.article["title"], one_line=True) + "\n", style="bold")
         head.append(f"version {self.newer} → {self.newer + 1} of {len(self.versions)} · "
                     f"{old['at'][:16].replace('T', ' ')} → {new['at'][:16].replace('T', ' ')} UTC\n", style="italic")
-        head.append(summary.line(), style="bold yellow")
+        head.append(terminal_safe(summary.line(), one_line=True), style="bold yellow")
         if summary.mostly_changed:
             head.append("\nmost of the text changed: the versions are shown side by side", style="dim")
         if summary.headline_changed:
@@ -222,29 +221,3 @@ class CompareScreen(Screen):
     def action_scroll(self, step: int) -> None:
         body = self.query_one(_Changes)
         (body.scroll_down if step > 0 else body.scroll_up)(animate=False)
-
-
-class PickArticleScreen(ModalScreen[str | None]):
-    """Pick the other article of the story to compare with."""
-
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="pick.cancel")]
-
-    def __init__(self, article: dict, others: list[dict]):
-        super().__init__()
-        self.article = article
-        self.others = others
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="move-box"):
-            yield Static(Text("Compare " + quoted_title(self.article["title"]) + " with which article?", style="bold"))
-            yield OptionList(*[
-                Option(Text(terminal_safe(a["feed"], one_line=True) + " — " + terminal_safe(a["title"], one_line=True)),
-                       id=a["id"])
-                for a in self.others
-            ], id="pick-choices")
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)

@@ -149,7 +149,7 @@ class StoriesScreen(Screen):
 
     def action_undo(self) -> None:
         what = self.app.triage.undo()
-        self.notify(f"undone: {what}" if what else "nothing to undo", timeout=2)
+        self.notify(f"undone: {what}" if what else "nothing to undo", timeout=2, markup=False)
         self.load_stories()
 
     def action_cycle_filter(self) -> None:

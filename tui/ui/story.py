@@ -16,7 +16,7 @@ from ..compare import compare
 from ..store import StoryRow
 from ..text import quoted_title, terminal_safe
 from .actions import open_in_browser
-from .diffs import CompareScreen, DiffScreen, PickArticleScreen
+from .diffs import CompareScreen, DiffScreen
 
 
 def group_reason(group: dict, titles: dict[str, str]) -> str:
@@ -209,7 +209,7 @@ class StoryScreen(Screen):
     def action_undo(self) -> None:
         what = self.app.triage.undo()
         self.reload()
-        self.notify(f"undone: {what}" if what else "nothing to undo", timeout=2)
+        self.notify(f"undone: {what}" if what else "nothing to undo", timeout=2, markup=False)
 
     def action_open(self) -> None:
         if self.current:
@@ -246,12 +246,15 @@ class StoryScreen(Screen):
         if len(others) == 1:
             chosen(others[0]["id"])
         else:
-            self.app.push_screen(PickArticleScreen(article, others), chosen)
+            labels = [(a["id"], Text(terminal_safe(a["feed"], one_line=True) + " — "
+                                     + terminal_safe(a["title"], one_line=True))) for a in others]
+            question = f"Compare {quoted_title(article['title'])} with which article?"
+            self.app.push_screen(ChoiceScreen(question, labels), chosen)
 
     # -- corrections ---------------------------------------------------------------
     def _moved(self, article: dict, story_id: str, what: str) -> None:
         self.row.article_ids = [i for i in self.row.article_ids if i != article["id"]]
-        self.notify(f"{what}: {quoted_title(article['title'])}; regroup keeps it there", timeout=3)
+        self.notify(f"{what}: {quoted_title(article['title'])}; regroup keeps it there", timeout=3, markup=False)
         if self.row.article_ids:
             self.reload()
         else:
@@ -278,28 +281,26 @@ class StoryScreen(Screen):
                 self.app.workspace.store.move_article(article["id"], story_id)
                 self._moved(article, story_id, "moved")
 
-        self.app.push_screen(MoveScreen(article["title"], choices[:500]), chosen)
+        labels = [(r.id, Text(f"{r.latest[:10]}  " + terminal_safe(r.title, one_line=True)
+                              + (f"  [{terminal_safe(r.topic_title, one_line=True)}]" if r.topic else "")))
+                  for r in choices[:500]]
+        self.app.push_screen(ChoiceScreen(f"Move {quoted_title(article['title'])} to which story?", labels), chosen)
 
 
-class MoveScreen(ModalScreen[str | None]):
-    """Pick the story an article belongs to: stories of the same topic first, then the newest."""
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of a list (a story to move an article to, an article to compare with); esc cancels."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="move.cancel")]
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="choice.cancel")]
 
-    def __init__(self, title: str, rows: list[StoryRow]):
+    def __init__(self, question: str, choices: list[tuple[str, Text]]):
         super().__init__()
-        self.article_title = title
-        self.rows = rows
+        self.question = question
+        self.choices = choices
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="move-box"):
-            yield Static(Text("Move " + quoted_title(terminal_safe(self.article_title, one_line=True))
-                              + " to which story?", style="bold"))
-            yield OptionList(*[
-                Option(Text(f"{r.latest[:10]}  " + terminal_safe(r.title, one_line=True)
-                            + (f"  [{terminal_safe(r.topic_title, one_line=True)}]" if r.topic else "")), id=r.id)
-                for r in self.rows
-            ], id="move-choices")
+        with Vertical(id="choice-box"):
+            yield Static(Text(self.question, style="bold"))
+            yield OptionList(*[Option(label, id=key) for key, label in self.choices], id="choices")
 
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:
