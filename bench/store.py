@@ -7,6 +7,8 @@ Prints, for an archive of that size on this machine:
   * opening the archive and building the story list, in a
     fresh process (no article text read)                       target < 0.3 s
   * marking one article read, persisted (fsync'd)              target < 5 ms
+  * choosing the articles due a recheck, and storing a batch of
+    200 recheck results (unchanged pages; pages with an edit)
 and, for scale, plain TinyDB (JSONStorage) updating one document at 2,000.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from tinydb import Query, TinyDB
 
-from tui.store import NewArticle, Store
+from tui.store import CheckResult, NewArticle, Store, utc_now
 
 WORDS = (
     "Tbilisi Yerevan Baku parliament minister protest border ceasefire talks election "
@@ -118,6 +120,18 @@ def main() -> None:
         marks.append(time.perf_counter() - t)
     marks.sort()
 
+    t = time.perf_counter()
+    due = store.due_for_recheck(everything=True)
+    choose = time.perf_counter() - t
+    checks = {}
+    for name, edit in (("unchanged", ""), ("edited", " A correction was added at the end.")):
+        picked = rng.sample(ids, 200)
+        results = [CheckResult(i, utc_now(), title=store.versions(i)[-1]["title"], text=store.text(i) + edit)
+                   for i in picked]
+        t = time.perf_counter()
+        counts = store.record_checks(results)
+        checks[name] = (time.perf_counter() - t, counts)
+
     baseline = plain_tinydb_update(work)
     sizes = {p.name: p.stat().st_size for p in data.glob("*.json")}
     bodies = sum(p.stat().st_size for p in (data / "bodies").glob("*.json"))
@@ -134,6 +148,11 @@ def main() -> None:
     print(f"{'mark one article read, persisted: median':58} {statistics.median(marks) * 1000:>9.2f} ms  < 5 ms")
     print(f"{'mark one article read, persisted: 95th percentile':58} {marks[int(len(marks) * 0.95)] * 1000:>9.2f} ms")
     print(f"{'mark one article read, persisted: worst of 300':58} {marks[-1] * 1000:>9.2f} ms")
+    print(f"{'articles due a recheck: choose from all (--recheck: ' + format(len(due), ',') + ')':58} "
+          f"{choose * 1000:>9.0f} ms")
+    for name, (seconds, counts) in checks.items():
+        found = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        print(f"{'store 200 recheck results, ' + name + ' (' + found + ')':58} {seconds * 1000:>9.0f} ms")
     print(f"{'plain TinyDB: mark 1 of 2,000 articles read (for scale)':58} {baseline * 1000:>9.1f} ms")
     print("\nfiles: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(sizes.items()))
           + f", bodies/ {bodies / 1e6:.0f} MB")

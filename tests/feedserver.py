@@ -29,6 +29,8 @@ class Route:
     redirect_to: str | None = None
     gzip: bool = False  # send the body gzip-compressed
     raw_gzip: bytes | None = None  # send these bytes as a gzip body (for bombs)
+    endless: bytes | None = None  # send this chunk over and over, chunked, until the client leaves
+    raw_response: bytes | None = None  # send these bytes as the whole response (a broken server)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,6 +52,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route.delay:
             time.sleep(route.delay)
+        if route.raw_response is not None:
+            self.close_connection = True
+            try:
+                self.wfile.write(route.raw_response)
+            except OSError:
+                pass
+            return
+        if route.endless is not None:
+            self._send_endless(route)
+            return
         if route.redirect_to:
             self.send_response(route.status if route.status in (301, 302, 303, 307, 308) else 302)
             self.send_header("Location", route.redirect_to)
@@ -80,6 +92,22 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Last-Modified"] = route.last_modified
         self._send(route.status, body, route.content_type, headers, route.trickle)
 
+    def _send_endless(self, route: Route) -> None:
+        """A body with no end and no length: chunk after chunk until the client hangs up."""
+        self.close_connection = True
+        chunk = b"%x\r\n%s\r\n" % (len(route.endless), route.endless)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", route.content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            owner = self.server.owner
+            while not owner.stopping:
+                self.wfile.write(chunk)
+                owner.sent[self.path] += len(route.endless)
+        except OSError:
+            pass  # the client gave up on us, as it should
+
     def _send(self, status, body, content_type, headers=None, trickle=0.0) -> None:
         try:
             self.send_response(status)
@@ -107,10 +135,18 @@ class FeedServer:
         request_queue_size = 256
         owner: "FeedServer"
 
+        def handle_error(self, request, client_address) -> None:
+            import sys
+
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is no error
+                super().handle_error(request, client_address)
+
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.requests: dict[str, list[dict]] = defaultdict(list)
+        self.sent: Counter[str] = Counter()  # body bytes written by endless routes
+        self.stopping = False
         self._server = self._HTTPServer(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -120,6 +156,7 @@ class FeedServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.stopping = True
         self._server.shutdown()
         self._server.server_close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ import tui.demo
 from tui.config import parse_config
 from tui.demo import DemoServer
 from tui.demo.server import DATA
-from tui.extract import extract_page
 from tui.refresh import Refresher
 from tui.store import Store, make_id
 

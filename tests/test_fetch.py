@@ -10,7 +10,7 @@ import pytest
 
 from tui.fetch import USER_AGENT, FetchLimits, Fetcher, parse_retry_after
 
-from feedserver import FeedServer, Route
+from feedserver import FeedServer
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import signal
@@ -18,7 +17,7 @@ import pytest
 import tui.storage
 import tui.store
 from tui.errors import StoreError
-from tui.store import Store, make_id
+from tui.store import SCHEMA, Store, make_id
 
 from conftest import article, run_cli
 
@@ -119,7 +118,7 @@ DAMAGE = {
     "truncated": lambda raw: raw[: len(raw) // 2],
     "not json": lambda raw: b"\x00\x01 binary garbage",
     "foreign json": lambda raw: b'{"_default": {"1": {"hello": "world"}}}',
-    "newer schema": lambda raw: raw.replace(b'"schema":1', b'"schema":99'),
+    "newer schema": lambda raw: raw.replace(b'"schema":%d' % SCHEMA, b'"schema":99'),
     "wrong kind": lambda raw: raw.replace(b'"kind":"index"', b'"kind":"catalog"'),
 }
 MESSAGES = {
@@ -284,7 +283,7 @@ def test_a_newer_catalog_or_text_shard_is_refused_when_the_archive_opens(data_di
     store.add_articles([article(1)])
     for path in (data_dir / "catalog.json", next((data_dir / "bodies").glob("*.json"))):
         original = path.read_bytes()
-        path.write_bytes(original.replace(b'"schema":1', b'"schema":7', 1))
+        path.write_bytes(original.replace(b'"schema":%d' % SCHEMA, b'"schema":7', 1))
         with pytest.raises(StoreError, match=f"{re.escape(str(path))} was written by a newer"):
             Store(data_dir)
         path.write_bytes(original)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tui import revisions
+from tui import store as store_module
 from tui.config import parse_config
 from tui.refresh import Refresher
 from tui.store import Store, make_id
@@ -173,7 +174,9 @@ def test_a_diff_names_an_unknown_article_and_compares_two(tmp_path, store):
     assert run_cli(*data, "diff", ids[0], "--json").stdout.strip() == b"null"  # scripts get JSON
     beyond = run_cli(*data, "diff", ids[0], "--to", "0")
     assert beyond.returncode == 0  # one version: nothing to range over
-    both = run_cli(*data, "diff", ids[0], ids[1], "--json")
+    apart = run_cli(*data, "diff", ids[0], ids[1], "--json")
+    assert apart.returncode == 1 and b"are in different stories" in apart.stderr and not apart.stdout
+    both = run_cli(*data, "diff", ids[0], ids[1], "--json", "--any-story")
     assert both.returncode == 0
     assert set(json.loads(both.stdout)) == {"a", "b", "shared", "only_a", "only_b", "facts"}
 
@@ -193,7 +196,7 @@ async def test_in_the_reader_d_shows_the_edits_and_c_compares_the_seeds(tmp_path
     hostile = "[@click=app.quit]quit[/] \x1b]52;c;ZXZpbA==\x07"
     new = old.replace("67 passengers", "38 passengers") + "\n\n" + hostile + " A late paragraph."
     assert store.record_checks([CheckResult(article, "2026-11-30T10:00:00+00:00", title=TITLE, text=new)]) == {
-        "version": 1, "same": 0, "suspect": 0, "gone": 0, "moved": 0, "failed": 0}
+        "version": 1, "same": 0, "suspect": 0, "gone": 0, "moved": 0, "failed": 0, "filled": 0}
     app = ReaderApp(workspace, watch=False)
     async with app.run_test(size=(140, 40)) as pilot:
         stories = await loaded(pilot)
@@ -256,3 +259,187 @@ async def test_notices_naming_a_title_show_its_brackets_as_typed(tmp_path, confi
         assert any("has one version" in m and "[@click=app.quit]x[/]" in m for m in shown), shown
         assert any(m.startswith("undone: read mark on 'Prices up [/] 5%") for m in shown), shown
         assert app.is_running
+
+
+def _one_feed(server, tmp_path, link: str, *, extra_items: int = 0, name: str = "/feed"):
+    items = [{"title": TITLE, "link": link, "guid": link, "description": FIRST[0],
+              "pubDate": "Mon, 03 Nov 2025 09:00:00 +0400"}]
+    items += [{"title": f"Other item {n}", "link": server.url(f"/other/{n}"), "description": "Yerevan news",
+               "pubDate": "Mon, 03 Nov 2025 08:00:00 +0400"} for n in range(extra_items)]
+    return rss(items)
+
+
+def _config(tmp_path, *feeds: str):
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n" + "".join(f"  - url: {f}\n    regional: true\n" for f in feeds))
+    return parse_config(path.read_text(), path)
+
+
+def _landslide_stored(server, tmp_path):
+    """The landslide article served, its feed read once: (config, store, article id)."""
+    link = server.url("/lori/landslide")
+    server.add("/lori/landslide", body=page(TITLE, FIRST), content_type="text/html")
+    server.add("/feed", body=_one_feed(server, tmp_path, link))
+    config, store = _config(tmp_path, server.url("/feed")), Store(tmp_path / "data")
+    [article] = Refresher(config, store, workers=2).run().new_ids
+    return config, store, article
+
+
+def test_a_feed_text_stored_because_the_page_failed_is_replaced_when_it_loads(server, tmp_path):
+    link = server.url("/lori/landslide")
+    server.add("/lori/landslide", body=b"overloaded", status=503)
+    server.add("/feed", body=_one_feed(server, tmp_path, link))
+    config, store = _config(tmp_path, server.url("/feed")), Store(tmp_path / "data")
+    [article] = Refresher(config, store, workers=2).run().new_ids
+    assert store.text(article) == FIRST[0]  # the feed's summary, for now
+    server.routes["/lori/landslide"].body, server.routes["/lori/landslide"].status = page(TITLE, FIRST), 200
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"filled": 1}
+    versions = Store(tmp_path / "data").versions(article)  # as written, not as remembered
+    assert len(versions) == 1, "the extraction catching up is not an edit"
+    assert "Margahovit" in versions[0]["text"] and store.text(article) == versions[0]["text"]
+    assert [e["kind"] for e in Store(tmp_path / "data").events(article)] == ["filled"]
+    [listed] = Store(tmp_path / "data").story_articles([article])
+    assert listed["method"].startswith("trafilatura") and listed["note"] == ""
+    # From now on it is an article like any other: the same page is the same, an edit a version.
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"same": 1}
+    server.routes["/lori/landslide"].body = page(TITLE, [p.replace("67", "38") for p in FIRST])
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"version": 1}
+
+
+def test_a_link_that_always_redirected_has_not_moved_but_a_new_address_has(server, tmp_path):
+    link = server.url("/r/landslide")  # a tracking link that redirects to the article
+    server.add("/r/landslide", redirect_to=server.url("/lori/landslide"))
+    server.add("/lori/landslide", body=page(TITLE, FIRST), content_type="text/html")
+    server.add("/feed", body=_one_feed(server, tmp_path, link))
+    config, store = _config(tmp_path, server.url("/feed")), Store(tmp_path / "data")
+    [article] = Refresher(config, store, workers=2).run().new_ids
+    for _ in range(2):
+        assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"same": 1}
+    assert store.events(article) == []
+    # The outlet renames the article's address when it edits the headline: moved, and the edit kept.
+    new_title = "Landslide closes the Vanadzor road for a week"
+    server.add("/lori/landslide-closes-road", body=page(new_title, FIRST), content_type="text/html")
+    server.routes["/r/landslide"].redirect_to = server.url("/lori/landslide-closes-road")
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"version": 1}
+    assert [e["kind"] for e in store.events(article)] == ["moved"]
+    assert [v["title"] for v in store.versions(article)] == [TITLE, new_title]
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"same": 1}
+    # Now it leads to the front page: moved, and that page's text is not a version of the article.
+    front = [f"Front page story {n}: news from Gyumri, Kapan and Ijevan, with more to follow." for n in range(8)]
+    server.add("/", body=page("Lori Herald", front), content_type="text/html")
+    server.routes["/r/landslide"].redirect_to = server.url("/")
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"moved": 1}
+    assert len(store.versions(article)) == 2
+    assert [e["kind"] for e in store.events(article)] == ["moved", "moved"]
+
+
+def test_one_article_in_two_feeds_with_different_entries_is_not_fetched_again_and_again(server, tmp_path):
+    link = server.url("/lori/landslide")
+    server.add("/lori/landslide", body=page(TITLE, FIRST), content_type="text/html")
+    server.add("/a", body=_one_feed(server, tmp_path, link))
+    other = rss([{"title": TITLE + " (wire)", "link": link, "guid": link, "description": "A wire summary."}])
+    server.add("/b", body=other)
+    config, store = _config(tmp_path, server.url("/a"), server.url("/b")), Store(tmp_path / "data")
+    assert len(Refresher(config, store, workers=2).run().new_ids) == 1
+    for n in range(1, 4):  # both feeds change (new items), the article's two entries do not
+        server.routes["/a"].body = _one_feed(server, tmp_path, link, extra_items=n)
+        server.routes["/b"].body = other.replace(b"</channel>", f"<item><title>x{n}</title></item></channel>".encode())
+        summary = Refresher(config, store, workers=2).run()
+        assert {r.outcome for r in summary.reports} == {"updated"}
+        assert summary.rechecked == {}, f"round {n}: an unchanged entry was taken for an edit"
+    # Only a real change of one feed's entry fetches it again.
+    server.routes["/b"].body = other.replace(b"A wire summary.", b"A longer wire summary.")
+    assert Refresher(config, store, workers=2).run().rechecked == {"same": 1}
+
+
+def test_a_page_only_headline_edit_is_found_by_the_schedule(server, tmp_path):
+    config, store, article = _landslide_stored(server, tmp_path)
+    new_title = "Landslide on the Vanadzor road: 67 rescued from a minibus"
+    server.routes["/lori/landslide"].body = page(new_title, FIRST)  # the feed keeps the old headline
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"version": 1}
+    assert [v["title"] for v in store.versions(article)] == [TITLE, new_title]
+    assert store.story_articles([article])[0]["title"] == new_title
+
+
+def test_a_page_is_given_up_after_several_404s_and_recheck_retries_it(server, tmp_path):
+    config, store, article = _landslide_stored(server, tmp_path)
+    later = datetime.now(timezone.utc) + timedelta(minutes=20)
+    assert [d.article_id for d in store.due_for_recheck(later)] == [article]
+    server.routes["/lori/landslide"].status = 404
+    for n in range(1, store_module.GONE_AFTER + 1):
+        assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"gone": 1}
+        given_up = store.due_for_recheck(later + timedelta(hours=n)) == []
+        assert given_up == (n == store_module.GONE_AFTER), f"after {n} 404s"
+    assert [e["kind"] for e in store.events(article)] == ["gone"]  # one event for the run of them
+    server.routes["/lori/landslide"].status = 200  # it was a publishing glitch after all
+    assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"same": 1}
+    assert [d.article_id for d in store.due_for_recheck(later + timedelta(hours=5))] == [article]
+
+
+def _as_schema_1(data, article: str, feed_url: str) -> dict:
+    """Make an archive what schema 1 wrote: no fetch times, one entry signature whatever the feed."""
+    index, catalog = json.loads((data / "index.json").read_text()), json.loads((data / "catalog.json").read_text())
+    for doc in (index, catalog):
+        doc["_meta"]["1"]["schema"] = 1
+    for hot in index["articles"].values():
+        hot.pop("checked")
+    more = catalog["articles"][article]
+    more["entry"] = more.pop("entries")[feed_url]
+    (data / "index.json").write_text(json.dumps(index))
+    (data / "catalog.json").write_text(json.dumps(catalog))
+    return more
+
+
+def test_an_archive_from_schema_1_is_backed_up_upgraded_and_not_fetched_all_at_once(server, tmp_path):
+    config, _, article = _landslide_stored(server, tmp_path)
+    data = tmp_path / "data"
+    more = _as_schema_1(data, article, server.url("/feed"))
+    before = {p.relative_to(data): p.read_bytes() for p in data.rglob("*") if p.is_file() and p.name != ".lock"}
+
+    result = run_cli("--config", str(tmp_path / "feeds.yaml"), "--data-dir", str(data), "refresh", "--json")
+    assert result.returncode == 0, result.stderr
+    assert b"upgraded the archive" in result.stderr and b"from data schema 1" in result.stderr
+    assert json.loads(result.stdout)["rechecked"] == {}, "an upgraded archive is not fetched all at once"
+    [backup] = (data / "backups").iterdir()
+    assert str(backup).encode() in result.stderr
+    kept = {p.relative_to(backup): p.read_bytes() for p in backup.rglob("*") if p.is_file()}
+    assert kept == before, "the backup is the archive exactly as it was"
+    assert json.loads((data / "index.json").read_text())["_meta"]["1"]["schema"] == store_module.SCHEMA
+    upgraded = Store(data)
+    assert upgraded.migrated is None  # once only
+    assert upgraded.entry_signatures([article], server.url("/feed"))[article] == more["entry"]
+    assert upgraded.versions(article)[0]["text"] == Store(data).text(article)
+
+
+@pytest.mark.parametrize("damage", ["truncated catalog", "newer feeds file"])
+def test_an_old_archive_with_a_damaged_file_is_neither_upgraded_nor_backed_up(server, tmp_path, damage):
+    config, _, article = _landslide_stored(server, tmp_path)
+    data = tmp_path / "data"
+    _as_schema_1(data, article, server.url("/feed"))
+    if damage == "truncated catalog":
+        raw = (data / "catalog.json").read_bytes()
+        (data / "catalog.json").write_bytes(raw[: len(raw) // 2])
+    else:
+        raw = (data / "feeds.json").read_bytes()
+        (data / "feeds.json").write_bytes(raw.replace(b'"schema":%d' % store_module.SCHEMA, b'"schema":99'))
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    for _ in range(2):  # a cron job trying again and again
+        result = run_cli("--data-dir", str(data), "stories", "--json")
+        assert result.returncode == 3 and b"Traceback" not in result.stderr
+    assert not (data / "backups").exists()
+    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file()} == before
+
+
+def test_a_version_whose_index_entry_a_crash_lost_is_listed_at_the_next_check(server, tmp_path):
+    config, _, article = _landslide_stored(server, tmp_path)
+    data = tmp_path / "data"
+    index_before = (data / "index.json").read_bytes()
+    new_title = "Landslide closes the Vanadzor road for a week"
+    server.routes["/lori/landslide"].body = page(new_title, FIRST)
+    assert Refresher(config, Store(data), workers=2, recheck_all=True).run().rechecked == {"version": 1}
+    # A kill after the texts were written and before the index was: the old index, the new texts.
+    (data / "index.json").write_bytes(index_before)
+    assert Store(data).story_articles([article])[0]["versions"] == 1
+    assert Refresher(config, Store(data), workers=2, recheck_all=True).run().rechecked == {"same": 1}
+    [listed] = Store(data).story_articles([article])
+    assert listed["versions"] == 2 and listed["title"] == new_title

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -108,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--colour", "--color", choices=("auto", "always", "never"), default="auto",
                       help="colour the changes (auto: when printing to a terminal)")
     diff.add_argument("--json", action="store_true", help="print the diff or comparison as JSON")
+    diff.add_argument("--any-story", action="store_true",
+                      help="compare two articles even when they are in different stories")
 
     ext = commands.add_parser(
         "extract", parents=[common], help="show the text the reader extracts from pages",
@@ -139,6 +143,17 @@ def _write(data: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
+# Characters JSON may carry raw that a terminal acts on (C1 controls, bidi overrides and
+# isolates, line separators): written as \uXXXX, they reach a script unchanged and a
+# terminal as harmless text. They can only be inside strings, so escaping them is exact.
+_JSON_UNSAFE = re.compile("[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _write_json(value) -> None:
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
+    _write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8") + b"\n")
+
+
 def cmd_stories(args) -> int:
     from .workspace import open_workspace
 
@@ -149,7 +164,7 @@ def cmd_stories(args) -> int:
         stories = store.stories_json()
         if args.unread:
             stories = [s for s in stories if any(not a["read"] for a in s["articles"])]
-        _write(orjson.dumps(stories, option=orjson.OPT_INDENT_2) + b"\n")
+        _write_json(stories)
         return 0
     rows = store.story_rows()
     if args.unread:
@@ -192,7 +207,7 @@ def cmd_refresh(args) -> int:
     if live:
         sys.stderr.write("\r\x1b[2K")
     if args.json:
-        _write(orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        _write_json(summary.to_json())
         return 0
     offline = "the host name could not be resolved (offline?)"
     failed = [r for r in summary.reports if r.outcome == "failed"]
@@ -237,7 +252,7 @@ def cmd_regroup(args) -> int:
     if live:
         sys.stderr.write("\r\x1b[2K")
     if args.json:
-        _write(orjson.dumps({**summary, "seconds": round(took, 2)}, option=orjson.OPT_INDENT_2) + b"\n")
+        _write_json({**summary, "seconds": round(took, 2)})
         return 0
     kept = summary["kept_by_you"]
     n = lambda count, word: f"{count} {word}{'' if count == 1 else 's'}"  # noqa: E731
@@ -263,10 +278,15 @@ def cmd_diff(args) -> int:
     if args.other:
         two = store.resolve_article(args.other)
         other = store.story_articles([two])[0]
+        if not args.any_story and store.story_of(one) != store.story_of(two):
+            raise ReaderError(
+                f"{one} and {two} are in different stories ({store.story_of(one)} and {store.story_of(two)}), "
+                "so they are not two outlets' reports of one event; compare them anyway with --any-story, "
+                "or move one into the other's story (m in the reader)")
         a, b = store.versions(one)[-1], store.versions(two)[-1]
         found = compare(a["title"], a["text"], b["title"], b["text"])
         if args.json:
-            _write(orjson.dumps({"a": one, "b": two, **dataclasses.asdict(found)}, option=orjson.OPT_INDENT_2) + b"\n")
+            _write_json({"a": one, "b": two, **dataclasses.asdict(found)})
         else:
             _write(difftext.comparison(info, other, found, colour=colour, width=width).encode("utf-8"))
         return 0
@@ -279,7 +299,7 @@ def cmd_diff(args) -> int:
     name = terminal_safe(info["title"], one_line=True)
     if count < 2:
         if args.json:
-            _write(orjson.dumps([] if args.all else None) + b"\n")
+            _write_json([] if args.all else None)
         else:
             print(f"'{name}' has one version (fetched {versions[0]['at'] if versions else '?'}): no edits to show")
             _print_events(store.events(one))
@@ -301,7 +321,7 @@ def cmd_diff(args) -> int:
             shown.append(f"version {o + 1} → {n + 1} of {count}  " + difftext.version_diff(
                 old, new, ops, summary, colour=colour, side=args.side, width=width))
     if args.json:
-        _write(orjson.dumps(shown if args.all else shown[0], option=orjson.OPT_INDENT_2) + b"\n")
+        _write_json(shown if args.all else shown[0])
     else:
         _write("\n".join(shown).encode("utf-8"))
         _print_events(store.events(one))
@@ -309,10 +329,10 @@ def cmd_diff(args) -> int:
 
 
 def _print_events(events: list[dict]) -> None:
-    words = {"gone": "the page is gone", "moved": "the page now redirects to", "failed": "could not fetch it",
-             "suspect": "a fetch looked broken, not kept as a version"}
+    from .revisions import event_words
+
     for event in events:
-        print(f"{event['at']}  {words.get(event['kind'], event['kind'])}: {terminal_safe(event['detail'], one_line=True)}")
+        print(f"{event['at']}  {terminal_safe(event_words(event), one_line=True)}")
 
 
 def cmd_extract(args) -> int:
@@ -350,7 +370,7 @@ def cmd_extract(args) -> int:
         else:
             results[target] = {"title": None, "text": "", "published": None, "method": "failed", "error": error}
     if args.json:
-        _write(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
+        _write_json(results)
     else:
         out = []
         for target, found in results.items():
@@ -443,11 +463,21 @@ COMMANDS = {
 }
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd, timeout, kill): stop as Ctrl-C does, keeping what finished."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.demo and args.command:
         parser.error("--demo starts the reader on the demo news; it takes no command")
+    if args.command:  # the reader restores the terminal its own way
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.demo:
             from .demo import run_demo
@@ -468,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
+    except _Terminated:
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         return 130
 

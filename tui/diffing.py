@@ -144,12 +144,12 @@ def suspect_fetch(old_text: str, new_text: str) -> str | None:
     added = {m.group().lower() for m in _BOILERPLATE.finditer(new_text)} - {
         m.group().lower() for m in _BOILERPLATE.finditer(old_text)}
     rest = "\n".join(p for p in new_text.splitlines() if not _BOILERPLATE.search(p))
-    if added and word_count(rest) <= old_n * TEASER_SHARE and _share_known(old_text, rest) >= 0.9:
+    if added and word_count(rest) <= old_n * TEASER_SHARE and share_known(old_text, rest) >= 0.9:
         return f"part of the last version and {', '.join(repr(w) for w in sorted(added))}: a paywall or sign-in page?"
     return None
 
 
-def _share_known(old_text: str, new_text: str) -> float:
+def share_known(old_text: str, new_text: str) -> float:
     """The share of the new text's words that the old text has too."""
     old_words = {w.lower() for w in _WORD.findall(old_text)}
     new_words = [w.lower() for w in _WORD.findall(new_text)]

@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html import unescape as html_unescape
 
+from .text import terminal_safe, without_escapes
+
 __all__ = ["Extracted", "extract_page", "is_sliver"]
 
 
@@ -129,7 +131,7 @@ def _extract(html: bytes | str, url: str | None, first: dict = FAST_PASS, full: 
     if not isinstance(html, (bytes, bytearray, str)) or len(html) > MAX_BYTES:
         return failed
     text = _decode(bytes(html)) if not isinstance(html, str) else _without_surrogates(html)
-    tree = _parse(text)
+    tree = _parse(without_escapes(text))
     if tree is None:
         return failed
     size = sum(1 for _ in tree.iter())
@@ -155,6 +157,8 @@ def _extract(html: bytes | str, url: str | None, first: dict = FAST_PASS, full: 
         retry = run(recall)
         if len(_words(retry)) > len(_words(body)):
             body, method = retry, "trafilatura-recall"
+    # The headline is one line shown as is: none of the page's escapes, controls or bidi overrides.
+    title = terminal_safe(title, one_line=True) or None
     return Extracted(title=title, text=body, published=published, method=method if body else "failed")
 
 

@@ -33,6 +33,7 @@ from datetime import timezone
 from urllib.parse import quote, urljoin, urlsplit
 
 from . import __version__
+from .text import terminal_safe
 
 USER_AGENT = f"caucasus-reader/{__version__} (+https://github.com/caucasus-reader; terminal news reader)"
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -222,6 +223,8 @@ class Fetcher:
         except Exception as exc:  # noqa: BLE001 - one address must never stop a refresh
             result.error = f"cannot fetch: {type(exc).__name__}: {exc}"
         if result.error:
+            # The words may quote the server (a status line, a reason phrase): never its escapes.
+            result.error = terminal_safe(result.error, one_line=True)
             result.body = None
         result.elapsed = time.monotonic() - started
         return result

@@ -28,6 +28,14 @@ MARK_KINDS = ("read", "star")
 FOLD_AFTER_BYTES = 512 * 1024
 
 
+_ENTRY_START = b'{"t":'  # how every entry begins (orjson keeps the keys in order)
+
+
+def _could_start_an_entry(torn: bytes) -> bool:
+    """Whether bytes after the last newline are the start of an entry a writer was killed writing."""
+    return torn[: len(_ENTRY_START)] == _ENTRY_START[: len(torn)]
+
+
 class MarkJournal:
     """The current read and starred sets, and the means to change them durably.
 
@@ -98,6 +106,14 @@ class MarkJournal:
         except FileNotFoundError:
             return
         end = tail.rfind(b"\n") + 1  # a torn last line (a killed writer) is not applied
+        torn = tail[end:]
+        if torn and not _could_start_an_entry(torn):
+            # A killed writer leaves the start of an entry; zeroed blocks (a power
+            # loss) or another program's bytes are damage, not a torn entry to cut.
+            raise StoreError(
+                f"{self.log_path} is damaged (the bytes from byte {self._log_offset + end} on are "
+                f"not a mark entry: {torn[:16]!r}). {RECOVERY_HINT}"
+            )
         position = 0
         while position < end:
             newline = tail.index(b"\n", position)
@@ -114,11 +130,19 @@ class MarkJournal:
         self._log_offset += end
 
     def _apply(self, record: dict) -> None:
+        if not isinstance(record, dict) or "ids" not in record:
+            raise ValueError("it is not a mark entry (it names no article ids): the file is damaged, "
+                             "or was written by another program")
         ids = record["ids"]
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise TypeError("ids is not a list of article ids")
         kinds = [kind for kind in MARK_KINDS if kind in record]
         if not kinds:
+            others = ", ".join(repr(k[:40]) for k in [k for k in record if k not in ("t", "ids")][:3])
+            if others:
+                raise ValueError(f"the entry sets no mark this caucasus-reader knows (it sets {others}): "
+                                 "was it written by a newer caucasus-reader? Upgrade caucasus-reader to use "
+                                 "this data folder")
             raise ValueError("the entry sets no mark")
         for kind in kinds:
             if record[kind]:

@@ -14,7 +14,9 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+
+from .text import terminal_safe
 
 FULL_TEXT_CHARS = 1200  # feed content at least this long is taken as the article itself
 
@@ -61,6 +63,7 @@ _TAG = re.compile(r"<[^<>]*>")
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _SCRIPT = re.compile(r"(?is)<(script|style)\b.*?(?:</\1\s*>|\Z)")
 MAX_FIELD_CHARS = 500_000  # no feed field is longer; a hostile one is cut here
+MAX_TITLE_CHARS = 1000  # nor any headline (the longest real ones are about 300)
 _BLANKS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _PARAS = re.compile(r"\s*\n\s*(?:\n\s*)*")
 
@@ -76,6 +79,9 @@ def html_to_text(markup: str | None) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+_LINK_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
+
+
 def clean_link(link: str | None, base: str) -> str | None:
     """An absolute http(s) link without its fragment, or None for anything else."""
     if not link or not isinstance(link, str):
@@ -85,9 +91,12 @@ def clean_link(link: str | None, base: str) -> str | None:
         parts = urlsplit(absolute)
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or _LINK_UNSAFE.search(parts.netloc):
         return None
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    # Controls, bidi and zero-width characters would be shown, and reorder or hide
+    # what is shown: percent-encoded, as a browser's address bar writes them.
+    path, query = (_LINK_UNSAFE.sub(lambda m: quote(m.group()), part) for part in (parts.path or "/", parts.query))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
 def _utc_iso(parsed) -> str | None:
@@ -134,6 +143,13 @@ def _entry(raw: dict, base: str, identity: str, feed_title: str | None) -> FeedE
         source = summary or content
         title = (source[:90].rsplit(" ", 1)[0] + "…") if len(source) > 90 else source
         title = title or f"(untitled item from {feed_title or 'this feed'})"
+    # A headline is one line of plain text wherever it goes (lists, JSON, messages):
+    # no escape sequences, controls, bidi overrides or line breaks from the feed.
+    # The key below is made from the title as it was, so identities do not change.
+    shown = terminal_safe(title, one_line=True) or (
+        f"(untitled item from {terminal_safe(feed_title, one_line=True) or 'this feed'})")
+    if len(shown) > MAX_TITLE_CHARS:  # a megabyte of headline would weigh on every list and JSON
+        shown = shown[:MAX_TITLE_CHARS - 1].rstrip() + "…"
     guid = raw["id"].strip() or None
     if link:
         key = link
@@ -142,7 +158,7 @@ def _entry(raw: dict, base: str, identity: str, feed_title: str | None) -> FeedE
     else:
         digest = hashlib.blake2b(f"{title}\n{summary}".encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
         key = f"item:{identity}#{digest}"
-    return FeedEntry(key=key, title=title, url=link, published=raw["published"], summary=summary, content=content,
+    return FeedEntry(key=key, title=shown, url=link, published=raw["published"], summary=summary, content=content,
                      updated=raw.get("updated"))
 
 
@@ -229,4 +245,4 @@ def _bozo_words(exc) -> str:
     if exc is None:
         return "unknown error"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+    return terminal_safe(text, one_line=True)[:200]  # it may quote the feed's bytes

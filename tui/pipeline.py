@@ -71,11 +71,48 @@ def group_features_many(pairs: list[tuple[str, str]]) -> list[dict]:
     return [group_features(title, text) for title, text in pairs]
 
 
-def worker_init() -> None:
-    """In each worker: Ctrl-C is for the refresh to handle, not for every worker to report."""
+def worker_init(refresh_pid: int | None = None) -> None:
+    """In each worker: Ctrl-C is for the refresh to handle, not for every worker to report;
+    and a refresh killed outright (SIGKILL) takes its workers with it."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if refresh_pid is not None:
+        import threading
+
+        threading.Thread(target=_exit_with, args=(refresh_pid,), daemon=True, name="watch-refresh").start()
+
+
+def _exit_with(pid: int, every: float = 0.5) -> None:
+    """Leave once process ``pid`` is gone. (Under forkserver a worker's parent is the
+    fork server, which outlives the refresh, so the refresh's own pid is watched.)"""
+    import os
+    import time
+
+    while True:
+        time.sleep(every)
+        if not _alive(pid):
+            os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs: a killed process its parent has not reaped yet (a zombie) does not."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (not Linux): ask the kernel the portable way
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
 
 def warm_up() -> None:

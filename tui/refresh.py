@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from .config import Config, Feed
 from .fetch import FetchLimits, Fetcher
 from .pipeline import JudgedEntry, extract, group_features_many, parse_and_judge, warm_up, worker_init
-from .store import CheckResult, NewArticle, Store, make_id
+from .store import CheckResult, NewArticle, Recheck, Store, make_id
 
 BACKOFF_FIRST = 5 * 60  # seconds before retrying a feed that failed once
 BACKOFF_MAX = 6 * 3600
@@ -78,6 +78,8 @@ class RefreshSummary:
         if looked:
             found = [_plural(self.rechecked.get("version", 0), "new version")]
             found += [f"{self.rechecked[k]} {k}" for k in ("suspect", "gone", "moved", "failed") if self.rechecked.get(k)]
+            if self.rechecked.get("filled"):
+                found.append(f"{self.rechecked['filled']} with the page's text at last")
             parts.append(f"{_plural(looked, 'article')} rechecked ({', '.join(found)})")
         return "refresh: " + ", ".join(parts) + f" in {self.elapsed:.1f} s"
 
@@ -176,7 +178,7 @@ class Refresher:
             context.set_forkserver_preload(["tui.pipeline"])
             with _real_stderr():
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                                 initializer=worker_init)
+                                                 initializer=worker_init, initargs=(os.getpid(),))
                 for _ in range(self.workers):  # starts every worker now, inside this block
                     self._pool.submit(warm_up)
         return self._pool
@@ -372,6 +374,7 @@ class Refresher:
         text, method, published, note = entry.feed_text, "feed-fallback", entry.published, ""
         page = await fetcher.get(entry.url, max_bytes=self.limits.page_bytes,
                                  accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+        page_url = page_title = None
         if not (page.ok and page.body):
             note = f"the page could not be fetched: {page.error or 'it was empty'}"
         else:
@@ -381,7 +384,10 @@ class Refresher:
             else:
                 text, method = extracted.text, extracted.method
                 published = published or extracted.published
-        return self._new(feed, judged, text, method, published, note)
+                page_url, page_title = page.final_url, extracted.title
+        article = self._new(feed, judged, text, method, published, note)
+        article.page_url, article.page_title = page_url, page_title
+        return article
 
     @staticmethod
     def _new(feed: Feed, judged: JudgedEntry, text: str, method: str, published, note: str) -> NewArticle:
@@ -396,28 +402,35 @@ class Refresher:
     async def _recheck_changed_entries(self, fetcher: Fetcher, feed: Feed, known: list[JudgedEntry]) -> None:
         """Stored articles whose feed entry changed (title, summary, body, updated time) are fetched again now."""
         by_id = {make_id(j.entry.key): j for j in known}
-        seen = self.store.entry_signatures(self.store.stored_ids(by_id))
+        seen = self.store.entry_signatures(self.store.stored_ids(by_id), feed.url)
         changed, first_seen = [], []
         for article_id, signature in seen.items():
             entry = by_id[article_id].entry
             if signature is None:
-                first_seen.append(CheckResult(article_id, _iso(time.time()), "unchecked", entry=entry.signature))
+                first_seen.append(CheckResult(article_id, _iso(time.time()), "unchecked", entry=entry.signature,
+                                              feed_url=feed.url))
             elif signature != entry.signature and article_id not in self._rechecked:
                 self._rechecked.add(article_id)
                 changed.append(entry)
-        if first_seen:  # stored before signatures were: remember this one, nothing to compare yet
+        if first_seen:  # this feed's entry not seen before (another feed's was): nothing to compare yet
             await asyncio.get_running_loop().run_in_executor(None, self.store.record_checks, first_seen)
         results = await asyncio.gather(*(self._check_entry(fetcher, feed, e) for e in changed))
         await self._store_checks(results)
 
     async def _check_entry(self, fetcher: Fetcher, feed: Feed, entry) -> CheckResult:
         article_id = make_id(entry.key)
+        loop = asyncio.get_running_loop()
         if feed.extract and entry.url and not entry.has_full_text:
-            result = await self._check_page(fetcher, article_id, entry.url, entry.title)
-        else:
+            # The page says what changed, headline included (see revisions.headline): another
+            # feed's entry for the same link may well title it differently, and that is no edit.
+            stored = await loop.run_in_executor(None, self.store.recheck_of, article_id)
+            result = await self._check_page(fetcher, stored or Recheck(article_id, entry.url, feed.url, ""))
+        elif await loop.run_in_executor(None, self.store.origin_feed, article_id) == feed.url:
             text = entry.content if feed.extract and entry.has_full_text else entry.feed_text
             result = CheckResult(article_id, _iso(time.time()), title=entry.title, text=text)
-        result.entry = entry.signature
+        else:  # its text came from another feed: this one's entry is only remembered
+            result = CheckResult(article_id, _iso(time.time()), "unchecked")
+        result.entry, result.feed_url = entry.signature, feed.url
         return result
 
     async def _recheck_due(self, fetcher: Fetcher) -> None:
@@ -425,33 +438,33 @@ class Refresher:
         loop = asyncio.get_running_loop()
         due = await loop.run_in_executor(None, lambda: self.store.due_for_recheck(everything=self.recheck_all))
         due = [d for d in due if d.article_id not in self._rechecked and d.method not in FEED_TEXT_METHODS]
-        titles = await loop.run_in_executor(None, self.store.titles, [d.article_id for d in due])
         for start in range(0, len(due), RECHECK_BATCH):
             if self._cancelled:
                 break
             batch = due[start: start + RECHECK_BATCH]
             self._rechecked.update(d.article_id for d in batch)
-            results = await asyncio.gather(*(self._check_page(fetcher, d.article_id, d.url, titles[d.article_id])
-                                             for d in batch))
+            results = await asyncio.gather(*(self._check_page(fetcher, d) for d in batch))
             await self._store_checks(results)
 
-    async def _check_page(self, fetcher: Fetcher, article_id: str, url: str, title: str) -> CheckResult:
-        """Fetch a stored article's page again: its text, or the event that stopped it."""
-        at = _iso(time.time())
-        page = await fetcher.get(url, max_bytes=self.limits.page_bytes,
+    async def _check_page(self, fetcher: Fetcher, stored: Recheck) -> CheckResult:
+        """Fetch a stored article's page again: its text and headline, or the event that stopped it."""
+        article_id, at = stored.article_id, _iso(time.time())
+        page = await fetcher.get(stored.url, max_bytes=self.limits.page_bytes,
                                  accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
         if page.status in (404, 410):
             return CheckResult(article_id, at, "gone", detail=f"HTTP {page.status}")
         if not (page.ok and page.body):
             return CheckResult(article_id, at, "failed", detail=page.error or "the page was empty")
-        if _moved(url, page.final_url):
-            return CheckResult(article_id, at, "moved", detail=page.final_url)
         try:
             extracted, sliver = await self._in_worker(extract, page.body, page.final_url, "")
         except WorkerCrashed as exc:  # this page alone fails; the refresh goes on
             return CheckResult(article_id, at, "failed", detail=str(exc))
         text = "" if sliver else extracted.text  # too little to be the article: suspect, not an edit
-        return CheckResult(article_id, at, title=title, text=text)
+        # Where the page was found last time is the yardstick: a link that always redirected has not moved.
+        moved = stored.page_url is not None and _moved(stored.page_url, page.final_url)
+        return CheckResult(article_id, at, "moved" if moved else "ok", text=text,
+                           detail=page.final_url if moved else "", method=extracted.method if text else "",
+                           page_url=page.final_url, page_title=extracted.title or stored.page_title)
 
     async def _store_checks(self, results: list[CheckResult]) -> None:
         if not results:

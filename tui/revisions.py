@@ -8,6 +8,7 @@ back into it (:func:`delta` / :func:`apply_delta`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -40,6 +41,52 @@ def recheck_due(changed: str, checked: str | None, now: datetime) -> bool:
         if quiet < within:
             return checked is None or _hours(checked, now) >= every
     return False
+
+
+_SEPARATOR = re.compile(r"\s+[|\-–—:·•»]+\s+")
+
+
+def headline(stored: str, page_before: str | None, page_now: str | None) -> str:
+    """The article's headline after a fetch whose page gave ``page_now`` (last time: ``page_before``).
+
+    The stored headline (usually the feed's) stands until the page's own
+    changes. Then the page's new one is taken, without what the page puts
+    around it that was there before too (" | Outlet", "Outlet - ").
+    """
+    if not page_now or not page_before or " ".join(page_now.split()) == " ".join(page_before.split()):
+        return stored
+    before, now = " ".join(page_before.split()), " ".join(page_now.split())
+    known = " ".join(stored.split())
+    at = before.find(known) if known else -1
+    if at >= 0:  # the page wrapped the stored headline: unwrap the new one the same way
+        head, tail = before[:at], before[at + len(known):]
+        if head and now.startswith(head):
+            now = now[len(head):]
+        if tail and now.endswith(tail):
+            now = now[: len(now) - len(tail)]
+    else:  # an outlet's name beside a separator, the same in both, is not the headline
+        seps_before, seps_now = list(_SEPARATOR.finditer(before)), list(_SEPARATOR.finditer(now))
+        if seps_before and seps_now:
+            if before[seps_before[-1].end():] == now[seps_now[-1].end():]:
+                now = now[: seps_now[-1].start()]
+            elif before[: seps_before[0].start()] == now[: seps_now[0].start()]:
+                now = now[seps_now[0].end():]
+    return now.strip() or stored
+
+
+EVENT_WORDS = {
+    "gone": "the page is gone",
+    "moved": "the page now redirects to",
+    "failed": "could not fetch it",
+    "suspect": "a fetch looked broken, not kept as a version",
+    "filled": "the page loaded at last; its text replaced the feed's (not an edit)",
+}
+
+
+def event_words(event: dict) -> str:
+    """An article's event (from Store.events) in words: what happened, then its detail."""
+    said = EVENT_WORDS.get(event["kind"], event["kind"])
+    return f"{said}: {event['detail']}" if event.get("detail") else said
 
 
 Delta = list  # ints copy (n > 0) or skip (n < 0) characters of the newer text; strings are inserted

@@ -125,6 +125,7 @@ class AtomicJSONStorage(Storage):
         self._holding = False
         self._pinned = False
         self._dirty = False
+        self.schema_found: int | None = None  # the schema of the file as last read
 
     # -- reading ---------------------------------------------------------
     def read(self) -> dict[str, dict[str, Any]] | None:
@@ -162,6 +163,7 @@ class AtomicJSONStorage(Storage):
         self._check_meta(meta)
         if not all(isinstance(table, dict) for table in data.values()):
             raise StoreError(f"{self.path} is damaged (a table is not an object). {RECOVERY_HINT}")
+        self.schema_found = meta["schema"]
 
     def _check_meta(self, meta: Any) -> None:
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:

@@ -21,7 +21,9 @@ missing.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -35,8 +37,10 @@ from .errors import ReaderError, StoreError
 from .marks import MarkJournal
 from .storage import RECOVERY_HINT, DataLock, ReaderDB, gc_paused, remove_stale_temp_files
 
-SCHEMA = 1
+SCHEMA = 2  # 2: rechecks (per-feed entry signatures, when each article was last fetched)
 SHARD_BYTES = 4 * 1024 * 1024
+GONE_AFTER = 3  # 404/410 answers in a row before scheduled rechecks give an article up
+MOVED_SAME_ARTICLE = 0.5  # a redirected page still the article: this share of its words known
 SHARDS_KEPT = 8  # body shards kept decoded in memory
 _SHARD_NAME = re.compile(r"^(\d{6})\.json$")
 _MONTH_NAME = re.compile(r"^(\d{4}-\d{2})\.json$")
@@ -94,7 +98,9 @@ class NewArticle:
     kept: list[str] = field(default_factory=list)  # the relevance terms that matched
     why: str = ""  # why it was kept, in words
     features: dict | None = None  # grouping.features(title, text), when computed elsewhere
-    entry: str | None = None  # the feed entry's signature (see refresh.entry_signature)
+    entry: str | None = None  # the feed entry's signature (see parse.FeedEntry.signature)
+    page_url: str | None = None  # where fetching ``url`` ended up, after redirects
+    page_title: str | None = None  # the headline the page itself gave, as extracted
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ class Recheck:
     url: str
     feed_url: str | None
     method: str  # how its text was obtained ("feed", "feed-content": from the feed, not the page)
+    page_url: str | None = None  # where the page was found last time (``url`` after redirects)
+    page_title: str | None = None  # the headline the page gave last time
 
 
 @dataclass
@@ -114,10 +122,14 @@ class CheckResult:
     article_id: str
     at: str
     status: str = "ok"  # or "gone", "moved", "failed"; "unchecked": only the entry's signature to keep
-    title: str = ""
+    title: str = ""  # "" for a page fetched again: the headline follows the page's own (page_title)
     text: str = ""
     detail: str = ""  # for events: the status, the new address, the error
-    entry: str | None = None  # the feed entry's signature, when a feed showed it
+    entry: str | None = None  # the feed entry's signature, when a feed showed it ...
+    feed_url: str | None = None  # ... and that feed's address: each feed's signature is its own
+    method: str = ""  # how ``text`` was obtained (the extraction method), when it came from the page
+    page_url: str | None = None  # where the page was found (also given with "moved")
+    page_title: str | None = None  # the headline the page gave
 
 
 def _note_event(body: dict[str, Any], at: str, kind: str, detail: str) -> None:
@@ -125,6 +137,9 @@ def _note_event(body: dict[str, Any], at: str, kind: str, detail: str) -> None:
     last = body["events"][-1] if body["events"] else {}
     if (last.get("kind"), last.get("detail")) != (kind, detail):
         body["events"].append({"at": at, "kind": kind, "detail": detail})
+
+
+_MIGRATIONS = {1: lambda store: store._migrate_1_to_2()}  # from schema N to N + 1
 
 
 def _materialise(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -261,13 +276,78 @@ class Store:
         self._articles.raw()
         self.marks.sync()
         self.catalog.file.peek()
-        self.feed_health.file.peek()
+        self.feed_health.file.read()  # small: read whole, so any damage shows now
         for path in (self.dir / "bodies").iterdir():
             if _SHARD_NAME.match(path.name):
                 ReaderDB(path, kind="bodies", schema=SCHEMA).file.peek()
         for path in (self.dir / "groups").iterdir():
             if _MONTH_NAME.match(path.name):
                 ReaderDB(path, kind="features", schema=SCHEMA).file.peek()
+        # Only an archive found sound is upgraded (and backed up): never a damaged one, again and again.
+        self.migrated: tuple[int, Path] | None = None  # (schema upgraded from, its backup) when this open did it
+        if (self.index.file.schema_found or SCHEMA) < SCHEMA:
+            self._migrate()
+
+    # -- upgrading an archive written by an older caucasus-reader ------------------
+    def _migrate(self) -> None:
+        """Bring an older archive up to :data:`SCHEMA`, after copying it whole into ``backups/``.
+
+        The older version refuses the upgraded archive (it is "newer"); the
+        backup is what to go back to, and the message at open says where it is.
+        """
+        with self.writing():
+            self._articles.raw()  # re-read under the lock: another process may have done it
+            found = self.index.file.schema_found or SCHEMA
+            if found >= SCHEMA:
+                return
+            self._details.raw()  # the other file it changes, read whole: damage stops it before the backup
+            backup = self._backup(found)
+            for step in range(found, SCHEMA):
+                _MIGRATIONS[step](self)
+            for db in (self.index, self.catalog):  # their schema is raised even when no entry changed
+                db.file.write(dict(db.file.read() or {}))
+        self.migrated = (found, backup)
+
+    def _backup(self, schema: int) -> Path:
+        """Copy every file of the archive (backups aside) into a new folder of ``backups/``."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        root = self.dir / "backups"
+        final = root / f"schema-{schema}-{stamp}"
+        partial = root / f".{final.name}.partial"
+        try:
+            shutil.rmtree(partial, ignore_errors=True)
+            for path in sorted(self.dir.rglob("*")):
+                relative = path.relative_to(self.dir)
+                if (relative.parts[0] == "backups" or path.name == ".lock" or path.name.endswith(".tmp")
+                        or not path.is_file()):
+                    continue
+                target = partial / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+            os.replace(partial, final)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.dir} was written by an older caucasus-reader (data schema {schema}) and "
+                f"needs upgrading, but its backup could not be made ({exc.strerror or exc}); "
+                "nothing was changed. Free some space, or check the folder's permissions."
+            ) from exc
+        return final
+
+    def _migrate_1_to_2(self) -> None:
+        """Schema 2 re-fetches stored articles: say they were fetched now (or every recent
+        one would be fetched at once), and keep entry signatures per feed."""
+        now = utc_now()
+        self._articles.put_many({i: {**hot, "checked": now} for i, hot in self._articles.raw().items()
+                                 if "checked" not in hot})
+        upgraded = {}
+        for article_id, more in self._details.raw().items():
+            if "entries" in more:
+                continue
+            more = dict(more)
+            entry, feed_url = more.pop("entry", None), more.get("feed_url")
+            more["entries"] = {feed_url: entry} if entry and feed_url else {}
+            upgraded[article_id] = more
+        self._details.put_many(upgraded)
 
     def close(self) -> None:
         """Fold a long marks journal into its file; nothing else is pending."""
@@ -414,22 +494,41 @@ class Store:
 
     # -- re-fetching: versions and events --------------------------------------
     def due_for_recheck(self, now: datetime | None = None, everything: bool = False) -> list[Recheck]:
-        """The articles with a page whose schedule says look again now (``everything``: all of them)."""
+        """The articles with a page whose schedule says look again now.
+
+        ``everything``: all of them, those whose page went missing included
+        (``refresh --recheck`` retries them).
+        """
         now = now or datetime.now(timezone.utc)
         settled = (now - revisions.SETTLED).isoformat(timespec="seconds")  # unchanged since: never due
         details = self._details.raw()
         out = []
         for article_id, hot in self._articles.raw().items():
             changed = hot.get("changed") or hot["date"]
-            if hot.get("seed") or hot.get("gone") or not everything and changed < settled:
+            if hot.get("seed") or not everything and (hot.get("gone") or changed < settled):
                 continue
             more = details.get(article_id, {})
             url = more.get("url")
             if not url:
                 continue
             if everything or revisions.recheck_due(changed, hot.get("checked"), now):
-                out.append(Recheck(article_id, url, more.get("feed_url"), more.get("method", "")))
+                out.append(self._recheck(article_id, hot, more))
         return out
+
+    def recheck_of(self, article_id: str) -> Recheck | None:
+        """What fetching this article's page again needs to know (None: no page, or no such article)."""
+        hot = self._articles.raw().get(article_id)
+        more = self._details.raw().get(article_id, {})
+        return self._recheck(article_id, hot, more) if hot and more.get("url") else None
+
+    def origin_feed(self, article_id: str) -> str | None:
+        """The address of the feed the article was first stored from."""
+        return self._details.raw().get(article_id, {}).get("feed_url")
+
+    @staticmethod
+    def _recheck(article_id: str, hot: dict, more: dict) -> Recheck:
+        return Recheck(article_id, more["url"], more.get("feed_url"), more.get("method", ""),
+                       more.get("page_url"), more.get("page_title"))
 
     def resolve_article(self, given: str) -> str:
         """The id of the article ``given`` names: its id, or the start of one that no other id shares."""
@@ -448,10 +547,14 @@ class Store:
         listed = self._articles.raw()
         return {i: listed[i]["title"] for i in article_ids if i in listed}
 
-    def entry_signatures(self, article_ids: Iterable[str]) -> dict[str, str | None]:
-        """The feed-entry signature last seen for each stored article (None: never recorded)."""
+    def entry_signatures(self, article_ids: Iterable[str], feed_url: str) -> dict[str, str | None]:
+        """The signature of each stored article's entry when ``feed_url`` last showed it (None: never seen).
+
+        Each feed keeps its own: one article carried by two feeds, whose entries
+        differ, is not an edit.
+        """
         details = self._details.raw()
-        return {i: details.get(i, {}).get("entry") for i in article_ids}
+        return {i: details.get(i, {}).get("entries", {}).get(feed_url) for i in article_ids}
 
     def record_checks(self, results: Iterable[CheckResult]) -> dict[str, int]:
         """Apply what re-fetching found, in one write; count the outcomes.
@@ -459,9 +562,12 @@ class Store:
         A result is stored as a new version only for a real change of title or
         text (:func:`diffing.same_content`); a fetch that returns far less than
         the last version is an event ("suspect"), never a version that deletes
-        the article; 404/410 and redirects elsewhere are events too.
+        the article; 404/410 and redirects elsewhere are events too. An article
+        first stored from its feed's text because its page failed takes the
+        page's text once the page loads ("filled"), without a version: that is
+        the extraction catching up, not an edit.
         """
-        counts = {"version": 0, "same": 0, "suspect": 0, "gone": 0, "moved": 0, "failed": 0}
+        counts = {"version": 0, "same": 0, "suspect": 0, "gone": 0, "moved": 0, "failed": 0, "filled": 0}
         with self.writing():
             articles, details = self._articles.raw(), self._details.raw()
             hot_docs: dict[str, dict] = {}
@@ -471,36 +577,68 @@ class Store:
                 hot = articles.get(result.article_id)
                 if hot is None:
                     continue  # removed meanwhile
-                if result.entry is not None:
-                    detail_docs[result.article_id] = {**details.get(result.article_id, {}), "entry": result.entry}
+                more = detail_docs.get(result.article_id) or dict(details.get(result.article_id, {}))
+                if result.entry is not None and result.feed_url:
+                    more["entries"] = {**more.get("entries", {}), result.feed_url: result.entry}
+                    detail_docs[result.article_id] = more
                 if result.status == "unchecked":
                     continue
                 hot = hot_docs.get(result.article_id) or dict(hot)
-                body = self._shard(hot["shard"]).table("bodies").raw().get(result.article_id)
-                if body is None:
+                stored = self._shard(hot["shard"]).table("bodies").raw().get(result.article_id)
+                if stored is None:
                     continue
-                body = {**body, "versions": list(body["versions"]), "events": list(body.get("events", []))}
-                outcome = self._check_outcome(result, body, hot, features)
+                body = {**stored, "versions": list(stored["versions"]), "events": list(stored.get("events", []))}
+                outcome = self._check_outcome(result, body, hot, more, features)
                 counts[outcome] += 1
                 hot["checked"] = result.at
                 hot_docs[result.article_id] = hot
-                self._shard(hot["shard"]).table("bodies").put_many({result.article_id: body})
+                if more != details.get(result.article_id):
+                    detail_docs[result.article_id] = more
+                if body["versions"] != stored["versions"] or body["events"] != stored.get("events", []):
+                    self._shard(hot["shard"]).table("bodies").put_many({result.article_id: body})
             for month, docs in features.items():
                 self._month_db(month).table("articles").put_many(docs)
             self._details.put_many(detail_docs)
             self._articles.put_many(hot_docs)
         return counts
 
-    def _check_outcome(self, result: CheckResult, body: dict, hot: dict, features: dict) -> str:
-        """Fold one check into an article's body and index entry; return what it was."""
-        if result.status != "ok":
+    def _check_outcome(self, result: CheckResult, body: dict, hot: dict, more: dict, features: dict) -> str:
+        """Fold one check into an article's body, index entry and details; return what it was."""
+        latest = body["versions"][-1]
+        if hot.get("versions") != len(body["versions"]):
+            # A write killed between the texts and the index: the text has a version the list
+            # does not show yet. Catch the list up, whatever this check finds.
+            hot.update(title=latest["title"], versions=len(body["versions"]), changed=latest["at"])
+        if result.status in ("gone", "failed"):
             _note_event(body, result.at, result.status, result.detail)
             if result.status == "gone":
-                hot["gone"] = result.at
+                # One 404 can be a publishing hiccup: the schedule gives up only after several in a row.
+                hot["misses"] = hot.get("misses", 0) + 1
+                if hot["misses"] >= GONE_AFTER:
+                    hot["gone"] = result.at
             return result.status
-        latest = body["versions"][-1]
-        if diffing.same_content(latest["title"], latest["text"], result.title, result.text):
-            return "same"
+        hot.pop("misses", None)
+        hot.pop("gone", None)
+        # No headline given (a page fetched again): the page's own says whether it changed.
+        title = result.title or revisions.headline(latest["title"], more.get("page_title"), result.page_title)
+        if result.status == "moved":
+            _note_event(body, result.at, "moved", result.detail)
+            more["page_url"] = result.page_url or result.detail
+            if not result.text or diffing.share_known(latest["text"], result.text) < MOVED_SAME_ARTICLE:
+                return "moved"  # somewhere else altogether (a section front, the home page)
+        elif result.page_url:
+            more["page_url"] = result.page_url
+        if result.page_title:
+            more["page_title"] = result.page_title
+        if more.get("method") == "feed-fallback" and result.method and result.text:
+            # The page failed when the article was stored; now it loads: its text replaces the feed's.
+            body["versions"][-1] = {**latest, "text": result.text, "hash": content_hash(latest["title"], result.text)}
+            _note_event(body, result.at, "filled", "")
+            more.update(method=result.method, note="")
+            self._refeature(result.article_id, hot, latest["title"], result.text, features)
+            return "filled"
+        if diffing.same_content(latest["title"], latest["text"], title, result.text):
+            return "moved" if result.status == "moved" else "same"
         reason = diffing.suspect_fetch(latest["text"], result.text)
         if reason:
             _note_event(body, result.at, "suspect", reason)
@@ -508,14 +646,17 @@ class Store:
         older = {k: v for k, v in latest.items() if k != "text"}
         older["delta"] = revisions.delta(result.text, latest["text"])
         body["versions"][-1] = older
-        body["versions"].append({"at": result.at, "hash": content_hash(result.title, result.text),
-                                 "title": result.title, "text": result.text})
-        hot.update(title=result.title, versions=len(body["versions"]), changed=result.at)
-        hot.pop("gone", None)
-        # Grouping reads the newest text from now on; the article stays in its story.
-        stored = {**grouping.features(result.title, result.text), "d": hot["date"], "u": hot["dated"]}
-        features.setdefault(grouping.month_of(hot["date"]), {})[result.article_id] = stored
+        body["versions"].append({"at": result.at, "hash": content_hash(title, result.text),
+                                 "title": title, "text": result.text})
+        hot.update(title=title, versions=len(body["versions"]), changed=result.at)
+        self._refeature(result.article_id, hot, title, result.text, features)
         return "version"
+
+    @staticmethod
+    def _refeature(article_id: str, hot: dict, title: str, text: str, features: dict) -> None:
+        """Grouping reads the newest text from now on; the article stays in its story."""
+        stored = {**grouping.features(title, text), "d": hot["date"], "u": hot["dated"]}
+        features.setdefault(grouping.month_of(hot["date"]), {})[article_id] = stored
 
     # -- adding ------------------------------------------------------------------
     def _free_id(self, key: str) -> tuple[str, bool]:
@@ -600,7 +741,9 @@ class Store:
                 }
                 detail_docs[article_id] = {
                     "key": item.key,
-                    "entry": item.entry,
+                    "entries": {item.feed_url: item.entry} if item.entry and item.feed_url else {},
+                    "page_url": item.page_url,
+                    "page_title": item.page_title,
                     "url": item.url,
                     "feed_url": item.feed_url,
                     "added": now,

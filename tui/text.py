@@ -38,6 +38,21 @@ def terminal_safe(text: str | None, *, one_line: bool = False) -> str:
     return cleaned
 
 
+_HAS_ESCAPES = re.compile("[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
+
+
+def without_escapes(text: str) -> str:
+    """``text`` without terminal escape sequences, each line apart (an unterminated one ends with its line).
+
+    For a page before it is parsed: the HTML parser would drop the ESC byte
+    alone and leave the rest of the sequence ("]52;c;...", "[31m") as text.
+    """
+    if not _HAS_ESCAPES.search(text):
+        return text
+    return "\n".join(_SEQUENCES.sub("", line) if _HAS_ESCAPES.search(line) else line
+                     for line in text.split("\n"))
+
+
 def quoted_title(title: str, limit: int = 60) -> str:
     """A title to name an article or story in a one-line message."""
     return "'" + terminal_safe(title, one_line=True)[:limit] + "'"

@@ -53,5 +53,9 @@ def open_config(option: str | os.PathLike | None) -> tuple[Config, list[str]]:
 def open_workspace(config_option=None, data_option=None) -> Workspace:
     config, notices = open_config(config_option)
     store = Store(paths.data_dir(data_option))
+    if store.migrated:
+        schema, backup = store.migrated
+        notices.append(f"upgraded the archive in {store.dir} from data schema {schema}; the old files are "
+                       f"kept in {backup} (copy them back to use an older caucasus-reader)")
     load_seeds(store)
     return Workspace(config=config, store=store, notices=notices)

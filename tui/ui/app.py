@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from ..errors import ReaderError
+from ..text import terminal_safe
 from ..triage import Triage
 from ..workspace import Workspace
 from .help import HelpScreen
@@ -48,6 +51,20 @@ class ReaderApp(App):
         self.push_screen(StoriesScreen())
         if self.watch_feeds and self.workspace.config.feeds:
             self.set_interval(self.workspace.config.settings.refresh_interval, self.action_refresh)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An archive file found damaged, foreign or newer once the reader runs (a story's
+        catalog entries, the marks journal): leave with the message naming it, as the
+        commands do, instead of a traceback. The file is left as it is."""
+        if not isinstance(error, ReaderError):
+            super()._handle_exception(error)
+            return
+        if self._exception is None:  # Pilot re-raises it in tests
+            self._exception = error
+            self._exception_event.set()
+        lines = str(error).splitlines() or [type(error).__name__]
+        self.panic(Text("\n".join(f"caucasus-reader: error: {terminal_safe(line)}" for line in lines)))
+        self._return_code = error.exit_code
 
     def action_feeds(self) -> None:
         from .feeds import FeedsScreen

@@ -13,12 +13,11 @@ from textual.widgets import Footer, Header, Static
 
 from ..compare import Comparison
 from ..diffing import Op, side_by_side, summarise, word_diff
+from ..revisions import event_words
 from ..text import terminal_safe
 
 _SPACES = re.compile(r"\s+")
 STYLE = {"=": "", "-": "red strike", "+": "green bold"}
-EVENT_WORDS = {"gone": "the page is gone", "moved": "the page now redirects to", "failed": "could not fetch it",
-               "suspect": "a fetch looked broken (not kept as a version)"}
 
 
 def segments_text(segments, *, one_line: bool = False) -> Text:
@@ -115,8 +114,8 @@ class DiffScreen(Screen):
             head.append("  →  ")
             head.append(terminal_safe(new["title"], one_line=True), style=STYLE["+"])
         for event in self.events:
-            head.append(f"\n{event['at'][:16].replace('T', ' ')}  {EVENT_WORDS.get(event['kind'], event['kind'])}: "
-                        f"{terminal_safe(event['detail'], one_line=True)}", style="dim")
+            head.append(f"\n{event['at'][:16].replace('T', ' ')}  {terminal_safe(event_words(event), one_line=True)}",
+                        style="dim")
         self.query_one("#diff-summary", Static).update(head)
         blocks: list[tuple[Static, bool]] = []
         if side:

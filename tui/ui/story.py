@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from ..compare import compare
 from ..store import StoryRow
@@ -159,6 +160,14 @@ class StoryScreen(Screen):
             titles = {a["id"]: a["title"] for a in self.articles}
             self.query_one("#text", Static).update(reading_text(article, message.body, titles))
             self.query_one("#reader").scroll_home(animate=False)
+
+    @on(Worker.StateChanged)
+    def text_failed(self, event: Worker.StateChanged) -> None:
+        """A text that cannot be read (its shard damaged, foreign or newer) is said so in the pane."""
+        if event.worker.group == "text" and event.state == WorkerState.ERROR:
+            error = terminal_safe(str(event.worker.error))
+            self.query_one("#text", Static).update(Text(f"Could not read this article's text: {error}"))
+            self.notify(error, title="Could not read the text", severity="error", markup=False)
 
     def action_open_article(self) -> None:
         self.opened()
