@@ -820,6 +820,16 @@ def test_terminal_safe_text_has_nothing_a_terminal_acts_on(text):
     assert "\n" not in terminal_safe(text, one_line=True)
 
 
+@pytest.mark.parametrize("stray", ["\x9d", "\x9e", "\x90", "\x1b]", "\x1bP"])
+def test_an_unterminated_escape_costs_its_introducer_not_the_text_after_it(stray):
+    from tui.text import terminal_safe, without_escapes
+
+    text = f"Mojibake in Pa{stray}out, then the rest of the paragraph.\n\nA second paragraph."
+    for cleaned in (terminal_safe(text), without_escapes(text)):
+        assert "then the rest of the paragraph." in cleaned and "A second paragraph." in cleaned
+    assert "\x9d" not in terminal_safe(text) and "\x1b" not in terminal_safe(text)
+
+
 # --- JSON for scripts: what a terminal would act on is escaped ---------------------------------------
 
 def test_diff_json_of_feed_text_edited_with_bidi_overrides_prints_them_escaped(tmp_path):

@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="colour the changes (auto: when printing to a terminal)")
     diff.add_argument("--json", action="store_true", help="print the diff or comparison as JSON")
     diff.add_argument("--any-story", action="store_true",
-                      help="compare two articles even when they are in different stories")
+                      help="no note when the two articles are in different stories")
 
     ext = commands.add_parser(
         "extract", parents=[common], help="show the text the reader extracts from pages",
@@ -279,10 +279,9 @@ def cmd_diff(args) -> int:
         two = store.resolve_article(args.other)
         other = store.story_articles([two])[0]
         if not args.any_story and store.story_of(one) != store.story_of(two):
-            raise ReaderError(
-                f"{one} and {two} are in different stories ({store.story_of(one)} and {store.story_of(two)}), "
-                "so they are not two outlets' reports of one event; compare them anyway with --any-story, "
-                "or move one into the other's story (m in the reader)")
+            _tell([f"note: {one} and {two} are in different stories ({store.story_of(one)} and "
+                   f"{store.story_of(two)}): perhaps not two outlets' reports of one event "
+                   "(--any-story says you know; m in the reader moves an article)"])
         a, b = store.versions(one)[-1], store.versions(two)[-1]
         found = compare(a["title"], a["text"], b["title"], b["text"])
         if args.json:

@@ -461,7 +461,10 @@ class Refresher:
             return CheckResult(article_id, at, "failed", detail=str(exc))
         text = "" if sliver else extracted.text  # too little to be the article: suspect, not an edit
         # Where the page was found last time is the yardstick: a link that always redirected has not moved.
-        moved = stored.page_url is not None and _moved(stored.page_url, page.final_url)
+        # (No page yet: an article stored with its feed's text is judged by its link; one stored
+        # before addresses were kept is not judged, this once.)
+        before = stored.page_url or (stored.url if stored.method == "feed-fallback" else None)
+        moved = before is not None and _moved(before, page.final_url)
         return CheckResult(article_id, at, "moved" if moved else "ok", text=text,
                            detail=page.final_url if moved else "", method=extracted.method if text else "",
                            page_url=page.final_url, page_title=extracted.title or stored.page_title)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from .diffing import word_diff
+from .diffing import folded_words, word_diff
 
 # (an article last changed less than this long ago, in hours, is looked at again after this many)
 SCHEDULE = (
@@ -53,8 +53,8 @@ def headline(stored: str, page_before: str | None, page_now: str | None) -> str:
     changes. Then the page's new one is taken, without what the page puts
     around it that was there before too (" | Outlet", "Outlet - ").
     """
-    if not page_now or not page_before or " ".join(page_now.split()) == " ".join(page_before.split()):
-        return stored
+    if not page_now or not page_before or folded_words(page_now) == folded_words(page_before):
+        return stored  # unchanged, or changed in spacing, punctuation or quotes only
     before, now = " ".join(page_before.split()), " ".join(page_now.split())
     known = " ".join(stored.split())
     at = before.find(known) if known else -1
@@ -64,13 +64,10 @@ def headline(stored: str, page_before: str | None, page_now: str | None) -> str:
             now = now[len(head):]
         if tail and now.endswith(tail):
             now = now[: len(now) - len(tail)]
-    else:  # an outlet's name beside a separator, the same in both, is not the headline
+    else:  # an outlet's name after a last separator, the same in both, is not the headline
         seps_before, seps_now = list(_SEPARATOR.finditer(before)), list(_SEPARATOR.finditer(now))
-        if seps_before and seps_now:
-            if before[seps_before[-1].end():] == now[seps_now[-1].end():]:
-                now = now[: seps_now[-1].start()]
-            elif before[: seps_before[0].start()] == now[: seps_now[0].start()]:
-                now = now[seps_now[0].end():]
+        if seps_before and seps_now and before[seps_before[-1].end():] == now[seps_now[-1].end():]:
+            now = now[: seps_now[-1].start()]
     return now.strip() or stored
 
 

@@ -41,6 +41,7 @@ SCHEMA = 2  # 2: rechecks (per-feed entry signatures, when each article was last
 SHARD_BYTES = 4 * 1024 * 1024
 GONE_AFTER = 3  # 404/410 answers in a row before scheduled rechecks give an article up
 MOVED_SAME_ARTICLE = 0.5  # a redirected page still the article: this share of its words known
+FEED_TEXT_IN_PAGE = 0.6  # a page that loads at last is the article when it has this share of the feed's words
 SHARDS_KEPT = 8  # body shards kept decoded in memory
 _SHARD_NAME = re.compile(r"^(\d{6})\.json$")
 _MONTH_NAME = re.compile(r"^(\d{4}-\d{2})\.json$")
@@ -301,7 +302,11 @@ class Store:
             if found >= SCHEMA:
                 return
             self._details.raw()  # the other file it changes, read whole: damage stops it before the backup
-            backup = self._backup(found)
+            earlier = sorted((self.dir / "backups").glob(f"schema-{found}-*"))
+            if self.catalog.file.schema_found == SCHEMA and earlier:
+                backup = earlier[-1]  # an upgrade killed half-way: its backup holds the archive as it was
+            else:
+                backup = self._backup(found)
             for step in range(found, SCHEMA):
                 _MIGRATIONS[step](self)
             for db in (self.index, self.catalog):  # their schema is raised even when no entry changed
@@ -313,9 +318,12 @@ class Store:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         root = self.dir / "backups"
         final = root / f"schema-{schema}-{stamp}"
-        partial = root / f".{final.name}.partial"
+        number = 1
+        while final.exists():
+            number += 1
+            final = root / f"schema-{schema}-{stamp}-{number}"
+        partial = root / f".{final.name}.{os.getpid()}.partial"
         try:
-            shutil.rmtree(partial, ignore_errors=True)
             for path in sorted(self.dir.rglob("*")):
                 relative = path.relative_to(self.dir)
                 if (relative.parts[0] == "backups" or path.name == ".lock" or path.name.endswith(".tmp")
@@ -326,6 +334,7 @@ class Store:
                 shutil.copy2(path, target)
             os.replace(partial, final)
         except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)  # a half copy would only fill the disk
             raise StoreError(
                 f"{self.dir} was written by an older caucasus-reader (data schema {schema}) and "
                 f"needs upgrading, but its backup could not be made ({exc.strerror or exc}); "
@@ -578,10 +587,14 @@ class Store:
                 if hot is None:
                     continue  # removed meanwhile
                 more = detail_docs.get(result.article_id) or dict(details.get(result.article_id, {}))
-                if result.entry is not None and result.feed_url:
-                    more["entries"] = {**more.get("entries", {}), result.feed_url: result.entry}
-                    detail_docs[result.article_id] = more
+
+                def remember_entry() -> None:
+                    if result.entry is not None and result.feed_url:
+                        more["entries"] = {**more.get("entries", {}), result.feed_url: result.entry}
+                        detail_docs[result.article_id] = more
+
                 if result.status == "unchecked":
+                    remember_entry()
                     continue
                 hot = hot_docs.get(result.article_id) or dict(hot)
                 stored = self._shard(hot["shard"]).table("bodies").raw().get(result.article_id)
@@ -590,6 +603,10 @@ class Store:
                 body = {**stored, "versions": list(stored["versions"]), "events": list(stored.get("events", []))}
                 outcome = self._check_outcome(result, body, hot, more, features)
                 counts[outcome] += 1
+                if outcome not in ("failed", "gone", "suspect"):
+                    # Only a check that read the page settles the entry's change: after a failed
+                    # one, the changed entry is still news and the next refresh looks again.
+                    remember_entry()
                 hot["checked"] = result.at
                 hot_docs[result.article_id] = hot
                 if more != details.get(result.article_id):
@@ -619,18 +636,24 @@ class Store:
             return result.status
         hot.pop("misses", None)
         hot.pop("gone", None)
+        page_before = (more.get("page_url"), more.get("page_title"))
         # No headline given (a page fetched again): the page's own says whether it changed.
         title = result.title or revisions.headline(latest["title"], more.get("page_title"), result.page_title)
-        if result.status == "moved":
-            _note_event(body, result.at, "moved", result.detail)
-            more["page_url"] = result.page_url or result.detail
-            if not result.text or diffing.share_known(latest["text"], result.text) < MOVED_SAME_ARTICLE:
-                return "moved"  # somewhere else altogether (a section front, the home page)
-        elif result.page_url:
+        fallback = more.get("method") == "feed-fallback" and bool(result.method)
+        if result.status == "moved" or fallback:
+            if not self._same_article(latest["text"], result.text, fallback):
+                # Somewhere else altogether (a section front, the home page): an event, and the
+                # address and headline to judge the next check by stay the article's.
+                _note_event(body, result.at, result.status if result.status == "moved" else "suspect",
+                            result.detail if result.status == "moved" else "the page that loaded does not hold the feed's text")
+                return "moved" if result.status == "moved" else "suspect"
+            if result.status == "moved":
+                _note_event(body, result.at, "moved", result.detail)
+        if result.page_url:
             more["page_url"] = result.page_url
         if result.page_title:
             more["page_title"] = result.page_title
-        if more.get("method") == "feed-fallback" and result.method and result.text:
+        if fallback:
             # The page failed when the article was stored; now it loads: its text replaces the feed's.
             body["versions"][-1] = {**latest, "text": result.text, "hash": content_hash(latest["title"], result.text)}
             _note_event(body, result.at, "filled", "")
@@ -642,6 +665,7 @@ class Store:
         reason = diffing.suspect_fetch(latest["text"], result.text)
         if reason:
             _note_event(body, result.at, "suspect", reason)
+            more.update(page_url=page_before[0], page_title=page_before[1])  # a paywall's headline is not news
             return "suspect"
         older = {k: v for k, v in latest.items() if k != "text"}
         older["delta"] = revisions.delta(result.text, latest["text"])
@@ -651,6 +675,19 @@ class Store:
         hot.update(title=title, versions=len(body["versions"]), changed=result.at)
         self._refeature(result.article_id, hot, title, result.text, features)
         return "version"
+
+    @staticmethod
+    def _same_article(known: str, fetched: str, from_feed: bool) -> bool:
+        """Whether a page found somewhere new (or loading at last) still holds the article.
+
+        ``from_feed``: ``known`` is the feed's short text, which the page should contain;
+        else ``known`` is the article's page text, which the new page should mostly repeat.
+        """
+        if not fetched:
+            return False
+        if from_feed:
+            return not known.strip() or diffing.share_known(fetched, known) >= FEED_TEXT_IN_PAGE
+        return diffing.share_known(known, fetched) >= MOVED_SAME_ARTICLE
 
     @staticmethod
     def _refeature(article_id: str, hot: dict, title: str, text: str, features: dict) -> None:

@@ -18,9 +18,11 @@ _UNSAFE = re.compile(
 )
 # Whole escape sequences go, not only their ESC byte, so no "[31m" litter is
 # left: OSC (ESC ] ... BEL or ST), DCS/PM/APC/SOS strings, CSI, and two-byte ESC forms.
+# A string sequence (OSC, DCS...) without its terminator within 512 characters of the same
+# line loses only its introducer: a stray C1 byte (mojibake) must not eat the text after it.
 _SEQUENCES = re.compile(
-    r"(?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c|$)"
-    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c|$)"
+    r"(?:\x1b\]|\x9d)(?:[^\x07\x1b\x9c\n]{0,512}?(?:\x07|\x1b\\|\x9c))?"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])(?:[^\x1b\x9c\n]{0,512}?(?:\x1b\\|\x9c))?"
     r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
     r"|\x1b[ -/]*[0-~]?",
     re.DOTALL,
