@@ -41,6 +41,7 @@ FILES = {
     "index": "index.json",
     "catalog": "catalog.json",
     "feeds": "feeds.json",
+    "profiles": "profiles.json",
     "bodies": "bodies/000001.json",
     "groups": f"groups/{MONTH}.json",
     "marks": "marks.json",
@@ -57,7 +58,7 @@ COMMANDS = {
 READS = {
     "stories": {"index", "catalog", "feeds", "marks", "journal"},
     "refresh": set(FILES),  # the new article goes into the open text shard and its month's features
-    "regroup": {"index", "catalog", "feeds", "groups", "marks", "journal"},
+    "regroup": {"index", "catalog", "feeds", "profiles", "groups", "marks", "journal"},
 }
 NOT_DAMAGE = {("journal", "truncated"), ("journal", "empty")}
 SAYS = {  # what the message says about each damage, beside the file's path and how to recover

@@ -402,6 +402,10 @@ def _as_schema_1(data, article: str, feed_url: str) -> dict:
         hot.pop("checked")
     more = catalog["articles"][article]
     more["entry"] = more.pop("entries")[feed_url]
+    profiles = data / "profiles.json"  # (and the stories' profiles in the index)
+    for sid, profile in json.loads(profiles.read_text())["stories"].items():
+        index["stories"][sid].update(profile)
+    profiles.unlink()
     (data / "index.json").write_text(json.dumps(index))
     (data / "catalog.json").write_text(json.dumps(catalog))
     return more
@@ -421,7 +425,12 @@ def test_an_archive_from_schema_1_is_backed_up_upgraded_and_not_fetched_all_at_o
     assert str(backup).encode() in result.stderr
     kept = {p.relative_to(backup): p.read_bytes() for p in backup.rglob("*") if p.is_file()}
     assert kept == before, "the backup is the archive exactly as it was"
-    assert json.loads((data / "index.json").read_text())["_meta"]["1"]["schema"] == store_module.SCHEMA
+    index = json.loads((data / "index.json").read_text())
+    assert index["_meta"]["1"]["schema"] == store_module.SCHEMA
+    # Schema 3: the stories' topic profiles live apart from the index every open reads.
+    assert not any("profile" in doc for doc in index["stories"].values())
+    profiles = json.loads((data / "profiles.json").read_text())["stories"]
+    assert set(profiles) == set(index["stories"]) and all("profile" in p for p in profiles.values())
     upgraded = Store(data)
     assert upgraded.migrated is None  # once only
     assert upgraded.entry_signatures([article], server.url("/feed"))[article] == more["entry"]

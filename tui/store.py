@@ -37,7 +37,8 @@ from .errors import ReaderError, StoreError
 from .marks import MarkJournal
 from .storage import RECOVERY_HINT, DataLock, ReaderDB, gc_paused, remove_stale_temp_files
 
-SCHEMA = 2  # 2: rechecks (per-feed entry signatures, when each article was last fetched)
+SCHEMA = 3  # 2: rechecks (per-feed entry signatures, fetch times); 3: story profiles in profiles.json
+PROFILE_KEYS = ("profile", "names")  # what topics need of a story, kept out of the index the list reads
 SHARD_BYTES = 4 * 1024 * 1024
 GONE_AFTER = 3  # 404/410 answers in a row before scheduled rechecks give an article up
 MOVED_SAME_ARTICLE = 0.5  # a redirected page still the article: this share of its words known
@@ -140,7 +141,7 @@ def _note_event(body: dict[str, Any], at: str, kind: str, detail: str) -> None:
         body["events"].append({"at": at, "kind": kind, "detail": detail})
 
 
-_MIGRATIONS = {1: lambda store: store._migrate_1_to_2()}  # from schema N to N + 1
+_MIGRATIONS = {1: lambda store: store._migrate_1_to_2(), 2: lambda store: store._migrate_2_to_3()}  # N to N + 1
 
 
 def _materialise(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -256,12 +257,14 @@ class Store:
         self.index = ReaderDB(self.dir / "index.json", kind="index", schema=SCHEMA)
         self.catalog = ReaderDB(self.dir / "catalog.json", kind="catalog", schema=SCHEMA)
         self.feed_health = ReaderDB(self.dir / "feeds.json", kind="feeds", schema=SCHEMA)
+        self.profiles = ReaderDB(self.dir / "profiles.json", kind="profiles", schema=SCHEMA)
         self.marks = MarkJournal(self.dir)
         self._shards: dict[int, ReaderDB] = {}
         self._txn_owner: int | None = None  # the thread inside writing(), if any
         self._held_shards: set[int] = set()  # body shards that thread has touched
         self._articles = self.index.table("articles")
         self._stories = self.index.table("stories")
+        self._profiles = self.profiles.table("stories")  # story -> its topic profile (PROFILE_KEYS)
         self._pins = self.index.table("pins")  # article -> the story a user (or the seeds) put it in
         self._topics = self.index.table("topics")
         self._details = self.catalog.table("articles")
@@ -277,6 +280,7 @@ class Store:
         self._articles.raw()
         self.marks.sync()
         self.catalog.file.peek()
+        self.profiles.file.peek()
         self.feed_health.file.read()  # small: read whole, so any damage shows now
         for path in (self.dir / "bodies").iterdir():
             if _SHARD_NAME.match(path.name):
@@ -358,6 +362,37 @@ class Store:
             upgraded[article_id] = more
         self._details.put_many(upgraded)
 
+    def _migrate_2_to_3(self) -> None:
+        """Schema 3 keeps the stories' topic profiles out of the index (a third of it, read by every open)."""
+        self._put_stories({sid: dict(doc) for sid, doc in self._stories.raw().items()
+                           if any(k in doc for k in PROFILE_KEYS)})
+
+    # -- the stories table, in two files -------------------------------------------
+    def _put_stories(self, docs: dict[str, dict]) -> None:
+        """Store story docs: their topic profiles in profiles.json, the rest in the index."""
+        listed, profiles = {}, {}
+        for sid, doc in docs.items():
+            listed[sid] = {k: v for k, v in doc.items() if k not in PROFILE_KEYS}
+            if any(k in doc for k in PROFILE_KEYS):
+                profiles[sid] = {k: doc[k] for k in PROFILE_KEYS if k in doc}
+        self._stories.put_many(listed)
+        self._profiles.put_many(profiles)
+
+    def _remove_stories(self, story_ids: Iterable[str]) -> None:
+        story_ids = list(story_ids)
+        self._stories.remove_keys(story_ids)
+        self._profiles.remove_keys(story_ids)
+
+    def _replace_stories(self, docs: dict[str, dict]) -> None:
+        self._stories.replace_all({})
+        self._profiles.replace_all({})
+        self._put_stories(docs)
+
+    def _stories_with_profiles(self, which) -> dict[str, dict]:
+        """The story docs ``which(doc)`` picks, with their topic profiles: what topics are made from."""
+        profiles = self._profiles.raw()
+        return {sid: {**doc, **profiles.get(sid, {})} for sid, doc in self._stories.raw().items() if which(doc)}
+
     def close(self) -> None:
         """Fold a long marks journal into its file; nothing else is pending."""
         try:
@@ -387,7 +422,7 @@ class Store:
                 remove_stale_temp_files(self.dir / "bodies")
                 remove_stale_temp_files(self.dir / "groups")
                 self._swept = True
-            held = [self.catalog.file, self.index.file, self.feed_health.file]
+            held = [self.catalog.file, self.profiles.file, self.index.file, self.feed_health.file]
             try:
                 for f in held:
                     f.hold()
@@ -865,21 +900,28 @@ class Store:
                 doc["merged"] = sorted(set(doc.get("merged", [])) | set(merged)
                                        | {m for g in merged for m in stories.get(g, {}).get("merged", [])})
             docs[story_id] = doc
-        self._stories.remove_keys(moves.gone)
-        self._stories.put_many(docs)
+        self._remove_stories(moves.gone)
+        self._put_stories(docs)
         self._link_topics(docs)
 
     def _link_topics(self, changed: Iterable[str]) -> None:
-        stories = self._stories.raw()
+        listed = self._stories.raw()
+        changed = [c for c in changed if c in listed]
+        if not changed:
+            self._name_topics(set())  # still drop topics no story is in any more
+            return
+        days = [listed[c].get("day", 0) for c in changed]  # only stories this near can share a topic
+        low, high = min(days) - grouping.TOPIC_DAYS, max(days) + grouping.TOPIC_DAYS
+        stories = self._stories_with_profiles(lambda doc: low <= doc.get("day", 0) <= high)
         decided = grouping.link_topics(stories, changed)
         updates = {sid: {**stories[sid], "topic": tid} for sid, tid in decided.items()
                    if stories[sid].get("topic") != tid}
-        self._stories.put_many(updates)
+        self._put_stories(updates)
         self._name_topics({tid for tid in decided.values() if tid})
 
     def _name_topics(self, topic_ids: set[str]) -> None:
         """Title the topics given; drop topics no story is in any more."""
-        stories = self._stories.raw()
+        stories = self._stories_with_profiles(lambda doc: bool(doc.get("topic")))
         by_topic: dict[str, list[dict]] = {}
         for doc in stories.values():
             if doc.get("topic"):
@@ -977,7 +1019,7 @@ class Store:
                 if kept.get("lead_kept") and kept.get("lead") in {d.id for d in docs_of}:
                     doc["lead"] = kept["lead"]
                 docs[story_id] = doc
-            self._stories.replace_all(docs)
+            self._replace_stories(docs)
             if progress:
                 progress("topics", 0, len(docs))
             self._link_topics(list(docs))
@@ -1014,9 +1056,9 @@ class Store:
                     docs = self._features_of(ids)
                     doc = {**self._stories.raw().get(sid, {}), **_describe(
                         [grouping.make_doc(i, docs[i], sid) for i in ids if i in docs])}
-                    self._stories.put_many({sid: doc})
+                    self._put_stories({sid: doc})
                 else:
-                    self._stories.remove_keys([sid])
+                    self._remove_stories([sid])
             self._link_topics([sid for sid in (old, story_id) if sid in self._stories.raw()])
         return story_id
 
@@ -1092,7 +1134,7 @@ class Store:
             for number, ids in by_shard.items():
                 self._shard(number).table("bodies").remove_keys(ids)
             self._details.remove_keys(gone)
-            self._stories.remove_keys(emptied)
+            self._remove_stories(emptied)
             self._articles.remove_keys(gone)
         return len(gone)
 
