@@ -603,8 +603,8 @@ async def test_a_background_refresh_in_the_reader_takes_hostile_feeds_in_its_str
             await settled(pilot)
             assert app.is_running
             rows = app.screen.query_one(StoryList).rows
-            listed = app.workspace.store.titles(a for row in rows for a in row.article_ids)
-            titles = " ".join(listed.values())  # every article's, whichever leads its story
+            listed = app.workspace.store.story_articles([a for row in rows for a in row.article_ids])
+            titles = " ".join(a["title"] for a in listed)  # every article's, whichever leads its story
             assert "Parliament adopts amendments" in titles and "[@click=app.quit]" in titles
             assert_screen_is_safe(app)
             messages = [n.message for n in app._notifications]
@@ -719,6 +719,13 @@ entries = st.fixed_dictionaries({}, optional={
 feeds = st.tuples(st.sampled_from(["rss", "atom"]), st.lists(entries, max_size=6))
 
 
+ATOM_FIELDS = (  # an RSS-style item's fields, as Atom writes them
+    ("title", '<title type="html">{}</title>'), ("guid", "<id>{}</id>"), ("link", '<link href="{}"/>'),
+    ("pubDate", "<updated>{}</updated>"), ("description", '<summary type="html">{}</summary>'),
+    ("content", '<content type="html">{}</content>'),
+)
+
+
 def feed_document(kind: str, items: list[dict]) -> bytes:
     """The items as an RSS 2.0 or Atom document, their text escaped as XML wants (and nothing more:
     characters XML cannot carry go in raw, as a broken feed sends them)."""
@@ -726,20 +733,8 @@ def feed_document(kind: str, items: list[dict]) -> bytes:
         return rss(items)
     out = []
     for item in items:
-        parts = ["<entry>"]
-        if "title" in item:
-            parts.append(f'<title type="html">{xml_text(item["title"])}</title>')
-        if "guid" in item:
-            parts.append(f"<id>{xml_text(item['guid'])}</id>")
-        if "link" in item:
-            parts.append(f'<link href="{xml_text(item["link"]).replace(chr(34), "&quot;")}"/>')
-        if "pubDate" in item:
-            parts.append(f"<updated>{xml_text(item['pubDate'])}</updated>")
-        if "description" in item:
-            parts.append(f'<summary type="html">{xml_text(item["description"])}</summary>')
-        if "content" in item:
-            parts.append(f'<content type="html">{xml_text(item["content"])}</content>')
-        out.append("".join(parts) + "</entry>")
+        parts = [form.format(xml_text(item[key]).replace('"', "&quot;")) for key, form in ATOM_FIELDS if key in item]
+        out.append("<entry>" + "".join(parts) + "</entry>")
     return atom(out)
 
 

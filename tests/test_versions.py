@@ -275,10 +275,11 @@ def _config(tmp_path, *feeds: str):
     return parse_config(path.read_text(), path)
 
 
-def _landslide_stored(server, tmp_path):
-    """The landslide article served, its feed read once: (config, store, article id)."""
-    link = server.url("/lori/landslide")
-    server.add("/lori/landslide", body=page(TITLE, FIRST), content_type="text/html")
+def _landslide_stored(server, tmp_path, path: str = "/lori/landslide", **route):
+    """The landslide article served at ``path`` (``route``: its Route's fields), its feed read
+    once: (config, store, article id)."""
+    link = server.url(path)
+    server.add(path, **{"body": page(TITLE, FIRST), "content_type": "text/html", **route})
     server.add("/feed", body=_one_feed(server, tmp_path, link))
     config, store = _config(tmp_path, server.url("/feed")), Store(tmp_path / "data")
     [article] = Refresher(config, store, workers=2).run().new_ids
@@ -286,11 +287,7 @@ def _landslide_stored(server, tmp_path):
 
 
 def test_a_feed_text_is_not_replaced_by_a_page_that_is_not_the_article(server, tmp_path):
-    link = server.url("/r/landslide")
-    server.add("/r/landslide", body=b"overloaded", status=503)
-    server.add("/feed", body=_one_feed(server, tmp_path, link))
-    config, store = _config(tmp_path, server.url("/feed")), Store(tmp_path / "data")
-    [article] = Refresher(config, store, workers=2).run().new_ids
+    config, store, article = _landslide_stored(server, tmp_path, "/r/landslide", body=b"overloaded", status=503)
     front = [f"Front page story {n}: news from Gyumri, Kapan and Ijevan, with more to follow." for n in range(8)]
     server.add("/", body=page("Lori Herald", front), content_type="text/html")
     server.routes["/r/landslide"] = Route(redirect_to=server.url("/"))
@@ -302,11 +299,7 @@ def test_a_feed_text_is_not_replaced_by_a_page_that_is_not_the_article(server, t
 
 
 def test_a_feed_text_stored_because_the_page_failed_is_replaced_when_it_loads(server, tmp_path):
-    link = server.url("/lori/landslide")
-    server.add("/lori/landslide", body=b"overloaded", status=503)
-    server.add("/feed", body=_one_feed(server, tmp_path, link))
-    config, store = _config(tmp_path, server.url("/feed")), Store(tmp_path / "data")
-    [article] = Refresher(config, store, workers=2).run().new_ids
+    config, store, article = _landslide_stored(server, tmp_path, body=b"overloaded", status=503)
     assert store.text(article) == FIRST[0]  # the feed's summary, for now
     server.routes["/lori/landslide"].body, server.routes["/lori/landslide"].status = page(TITLE, FIRST), 200
     assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"filled": 1}
@@ -473,10 +466,7 @@ def test_a_version_whose_index_entry_a_crash_lost_is_listed_at_the_next_check(se
 
 def test_a_page_headline_retouched_in_punctuation_or_a_paywall_between_is_no_edit(server, tmp_path):
     own = "Vanadzor 'road of life' cut by a landslide"  # the page's headline is not the feed's
-    server.add("/lori/landslide", body=page(own, FIRST), content_type="text/html")
-    server.add("/feed", body=_one_feed(server, tmp_path, server.url("/lori/landslide")))
-    config, store = _config(tmp_path, server.url("/feed")), Store(tmp_path / "data")
-    [article] = Refresher(config, store, workers=2).run().new_ids
+    config, store, article = _landslide_stored(server, tmp_path, body=page(own, FIRST))
     quoted = "Vanadzor \u2018road of life\u2019 cut by a landslide"
     server.routes["/lori/landslide"].body = page(quoted, FIRST)
     assert Refresher(config, store, workers=2, recheck_all=True).run().rechecked == {"same": 1}

@@ -556,21 +556,21 @@ class Store:
             if not url:
                 continue
             if everything or revisions.recheck_due(changed, hot.get("checked"), now):
-                out.append(self._recheck(article_id, hot, more))
+                out.append(self._recheck(article_id, more))
         return out
 
     def recheck_of(self, article_id: str) -> Recheck | None:
         """What fetching this article's page again needs to know (None: no page, or no such article)."""
         hot = self._articles.raw().get(article_id)
         more = self._details.raw().get(article_id, {})
-        return self._recheck(article_id, hot, more) if hot and more.get("url") else None
+        return self._recheck(article_id, more) if hot and more.get("url") else None
 
     def origin_feed(self, article_id: str) -> str | None:
         """The address of the feed the article was first stored from."""
         return self._details.raw().get(article_id, {}).get("feed_url")
 
     @staticmethod
-    def _recheck(article_id: str, hot: dict, more: dict) -> Recheck:
+    def _recheck(article_id: str, more: dict) -> Recheck:
         return Recheck(article_id, more["url"], more.get("feed_url"), more.get("method", ""),
                        more.get("page_url"), more.get("page_title"))
 
@@ -586,10 +586,6 @@ class Store:
             raise ReaderError(f"{given!r} is the start of {len(found)} article ids; give more of it")
         raise ReaderError(f"no article with id {given!r} in {self.dir} "
                           "(ids are listed by `caucasus-reader stories --json`)")
-
-    def titles(self, article_ids: Iterable[str]) -> dict[str, str]:
-        listed = self._articles.raw()
-        return {i: listed[i]["title"] for i in article_ids if i in listed}
 
     def entry_signatures(self, article_ids: Iterable[str], feed_url: str) -> dict[str, str | None]:
         """The signature of each stored article's entry when ``feed_url`` last showed it (None: never seen).
@@ -671,7 +667,6 @@ class Store:
             return result.status
         hot.pop("misses", None)
         hot.pop("gone", None)
-        page_before = (more.get("page_url"), more.get("page_title"))
         # No headline given (a page fetched again): the page's own says whether it changed.
         title = result.title or revisions.headline(latest["title"], more.get("page_title"), result.page_title)
         fallback = more.get("method") == "feed-fallback" and bool(result.method)
@@ -684,10 +679,12 @@ class Store:
                 return "moved" if result.status == "moved" else "suspect"
             if result.status == "moved":
                 _note_event(body, result.at, "moved", result.detail)
-        if result.page_url:
-            more["page_url"] = result.page_url
-        if result.page_title:
-            more["page_title"] = result.page_title
+        same = not fallback and diffing.same_content(latest["title"], latest["text"], title, result.text)
+        reason = None if same or fallback else diffing.suspect_fetch(latest["text"], result.text)
+        if reason:  # a broken page or paywall: nor are its address and headline kept to judge by
+            _note_event(body, result.at, "suspect", reason)
+            return "suspect"
+        more.update({k: v for k, v in (("page_url", result.page_url), ("page_title", result.page_title)) if v})
         if fallback:
             # The page failed when the article was stored; now it loads: its text replaces the feed's.
             body["versions"][-1] = {**latest, "text": result.text, "hash": content_hash(latest["title"], result.text)}
@@ -695,13 +692,8 @@ class Store:
             more.update(method=result.method, note="")
             self._refeature(result.article_id, hot, latest["title"], result.text, features)
             return "filled"
-        if diffing.same_content(latest["title"], latest["text"], title, result.text):
+        if same:
             return "moved" if result.status == "moved" else "same"
-        reason = diffing.suspect_fetch(latest["text"], result.text)
-        if reason:
-            _note_event(body, result.at, "suspect", reason)
-            more.update(page_url=page_before[0], page_title=page_before[1])  # a paywall's headline is not news
-            return "suspect"
         older = {k: v for k, v in latest.items() if k != "text"}
         older["delta"] = revisions.delta(result.text, latest["text"])
         body["versions"][-1] = older
