@@ -51,13 +51,18 @@ def test_the_corpus_is_big_and_varied_enough():
 
 
 def test_no_article_of_another_event_joins_the_seed_story(store):
+    """Not as refresh groups them, nor after `regroup`: the Sputnik arrests, two days
+    after the culture ban and with the same actors, stay a story of their own."""
     load_seeds(store)
     truth, found = grouped(store, corpus_items("test") + corpus_items("dev"))
-    seed_story = [s for s in store.stories_json() if s["id"] == SEED_STORY][0]
-    others = [a for a in seed_story["articles"] if not a["seed"] and truth[a["id"]] != SEED_EVENT]
-    assert others == []
-    joined = [a for a in seed_story["articles"] if not a["seed"]]
-    assert len(joined) >= 3  # new coverage of the seed event meets the seeds
+    for rebuilt in (False, True):
+        if rebuilt:
+            store.regroup()
+        seed_story = [s for s in store.stories_json() if s["id"] == SEED_STORY][0]
+        others = [a for a in seed_story["articles"] if not a["seed"] and truth[a["id"]] != SEED_EVENT]
+        assert others == [], rebuilt
+        joined = [a for a in seed_story["articles"] if not a["seed"]]
+        assert len(joined) >= 5  # new coverage of the seed event meets the seeds
 
 
 def test_grouping_quality_on_the_held_out_events(store):
@@ -67,7 +72,7 @@ def test_grouping_quality_on_the_held_out_events(store):
     _, _, pair_f1 = pairwise(truth, found)
     precision, _, b3_f1 = bcubed(truth, found)
     assert precision >= 0.95  # different events are kept apart
-    assert pair_f1 >= 0.70 and b3_f1 >= 0.75
+    assert pair_f1 >= 0.89 and b3_f1 >= 0.92
 
 
 def test_look_alike_events_on_the_same_day_stay_apart(store):
@@ -223,3 +228,60 @@ async def test_in_the_reader_x_splits_an_article_out_and_m_moves_it(tmp_path, co
         await pilot.press("enter")  # the first story offered
         await pilot.pause()
         assert store.story_of(second) not in (story, None) and store.why_grouped(second)["by"] == "you"
+
+
+def _event_items(event: str) -> list[NewArticle]:
+    return [NewArticle(key=f"corpus:{a.id}", title=a.title, feed=a.outlet, text=a.text, published=a.published)
+            for a in CORPUS if a.event == event]
+
+
+def test_an_undated_article_meets_its_story_however_long_ago_it_was_dated(store):
+    """An undated brief is stored with the time it was found (years after these 2025
+    floods here); it is compared by its text with every month, not only this one."""
+    floods = _event_items("guria-floods")
+    undated = [i for i in floods if not i.published]
+    assert undated and len(floods) > len(undated)
+    ids = store.add_articles([i for i in floods if i.published])
+    story = store.story_of(ids[0])
+    [brief] = store.add_articles(undated)
+    assert store.story_of(brief) == story
+    listed = {a["id"]: a for s in store.stories_json() for a in s["articles"]}
+    assert listed[brief]["published"] is None and listed[ids[0]]["published"][:4] == "2025"
+    store.regroup()  # where every month is at hand, the index finds its date
+    assert store.story_of(brief) == store.story_of(ids[0])
+
+
+def test_an_undated_article_like_two_stories_does_not_merge_them(store):
+    """Without a date it may be a round-up of two look-alike events: it joins one story,
+    and the two stay apart (a dated report matching both this well would merge them)."""
+    batumi, poti = _event_items("batumi-port-fire"), _event_items("poti-port-fire")
+    ids = store.add_articles([i for i in batumi + poti if i.published])
+    one, other = store.story_of(ids[0]), store.story_of(ids[len(batumi)])
+    assert one != other
+    roundup = NewArticle(key="roundup", title="Fires at Batumi and Poti ports", feed="Roundup",
+                         text=batumi[0].text + "\n\n" + poti[0].text, published=None)
+    [added] = store.add_articles([roundup])
+    assert store.story_of(added) in (one, other)
+    assert store.story_of(ids[0]) != store.story_of(ids[len(batumi)])
+
+
+def test_a_daily_series_does_not_grow_one_story_for_weeks():
+    """Reports that each resemble the day before's chain one into the next; a story
+    still covers one event, so a report more than two weeks after its first starts another."""
+    text = ("Protesters marched down Rustaveli Avenue in Tbilisi again on {day} March, the {n}th night "
+            "in a row, waving EU flags outside parliament and demanding new elections.")
+    series = [(f"day{n}", {**grouping.features(f"Tbilisi protest enters night {n}", text.format(day=n, n=n + 100)),
+                            "d": f"2025-03-{n:02d}T20:00:00+00:00", "u": True}) for n in range(1, 31)]
+    # Other news of that month, so that the series' words are as rare as a real archive makes them.
+    background = [(f"other{n}", {**grouping.features(a.title, a.text), "d": f"2025-03-{n % 30 + 1:02d}T09:00:00+00:00",
+                                 "u": True}) for n, a in enumerate(CORPUS)]
+    story, _ = grouping.cluster(series + background)
+    story = {i: s for i, s in story.items() if i.startswith("day")}
+    # Each night's report meets the last: the first week's are one story, though in this
+    # young archive the words they share are in a large share of the month's few articles.
+    assert len({story[f"day{n}"] for n in range(1, 9)}) == 1
+    days = {}
+    for article_id, story_id in story.items():
+        days.setdefault(story_id, []).append(int(article_id[3:]))
+    assert max(max(d) - min(d) for d in days.values()) <= grouping.STORY_DAYS + 1
+

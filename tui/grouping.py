@@ -10,15 +10,20 @@ An article becomes a sparse vector of weighted terms (:func:`features`):
   "Екатеринбурге" share), numbers, and concepts from ``data/concepts.yaml``
   (protest = протест, crash = крушение...).
 
-A new article is compared with the articles dated near it (never with the
-clock: an undated article is compared by text alone), found through an
-inverted index of the rarer terms. Similarity is the cosine of the vectors
-weighted by how rare each term is among the articles of those weeks; between
-languages, the cosine of the anchors alone. It fades with the gap between
+A new article is compared with the articles dated near it, found through an
+inverted index of the rarer terms. An undated article's date is only when it
+was found (the clock), so it is dated by its words first: it is compared with
+the articles near the date of the dated article it is most like, in any month
+(:meth:`GroupIndex.dates_of`). Similarity weighs terms by how rare they are among the articles of
+those weeks. In one language it mixes the cosine of all terms, of the anchors
+and of the names and numbers alone (the who and where of an event); between
+languages it is the cosine of the anchors. It fades with the gap between
 publication dates, so two protests in one city a week apart stay apart while
-the wire report and the next day's analysis meet. An article joins the story
-it scores highest with when that score reaches :data:`JOIN_AT`; a story it
-also matches strongly (:data:`MERGE_AT`) is merged into that one.
+the wire report and the next days' analysis meet. An article joins the story
+of the member it scores highest with when that score reaches :data:`JOIN_AT`
+and the story began no more than :data:`STORY_DAYS` before it (a daily series
+is many events, not one growing story); a story it also matches strongly
+(:data:`MERGE_AT`) is merged into that one, unless the article is undated.
 
 Nothing here reads or writes files: :class:`GroupIndex` gets its articles
 from a loader, and the store (:mod:`tui.store`) applies the decisions.
@@ -41,15 +46,18 @@ FEATURES_VERSION = 1
 CONCEPTS = Path(__file__).resolve().parent / "data" / "concepts.yaml"
 
 # -- tuning (chosen on the development half of tests/data/stories; see bench/grouping.py)
-JOIN_AT = 0.30  # an article joins the best story scoring at least this
-MERGE_AT = 0.40  # another story it matches this well is the same story
+JOIN_AT = 0.35  # an article joins the best story scoring at least this
+MERGE_AT = 0.45  # another story it matches this well is the same story
 TITLE_MIX = 0.0  # this share of the similarity is the headlines' alone
-ANCHOR_MIX = 0.5  # in one language, this share of the similarity is the anchors' alone
+ANCHOR_MIX = 0.2  # in one language, this share of the similarity is the anchors' alone
+NAME_MIX = 0.2  # and this share the names' and numbers' alone
 CROSS_LANGUAGE = 1.0  # anchors-only similarity counts this much between languages
-SAME_DAYS = 2.0  # dates this close apart cost nothing...
-FADE_DAYS = 4.0  # ...beyond, similarity is divided by 1 + extra days / FADE_DAYS
+SAME_DAYS = 4.0  # dates this close apart cost nothing...
+FADE_DAYS = 8.0  # ...beyond, similarity is divided by 1 + extra days / FADE_DAYS
 WINDOW_DAYS = 14  # articles further apart are never compared
-BEST_LINK = 0.3  # a story's score: this share of its best member, the rest the mean of its members
+STORY_DAYS = 14  # an article dated this long after a story's first article starts another
+CURATED_MARGIN = 0.03  # a story holding the seeds or your corrections takes an article only this much surer
+BEST_LINK = 1.0  # a story's score: this share of its best member, the rest the mean of its members
 TOPIC_AT = 0.30  # stories whose anchors meet this well over weeks share a topic
 TOPIC_DAYS = 120  # stories further apart than this are not put in one topic
 
@@ -63,7 +71,9 @@ STEM = 6  # words longer than this are cut to it: protesters = protest = protest
 CANDIDATES = 40  # articles sharing the most rare terms: their stories are the candidates
 STORIES = 6  # candidate stories scored per new article, best candidates first
 MEMBERS = 8  # members of a story compared (the nearest in time)
-RARE_SHARE = 0.08  # terms in more than this share of the window's articles find no candidates
+RARE_SHARE = 0.08  # terms in more than this share of the window's articles find no candidates,
+RARE_LEAST = 25  # unless in at most this many (a young archive's window holds few articles)
+DATE_CANDIDATES = 50  # an undated article's likeliest date: the best of this many by shared weight
 CANDIDATE_POSTINGS = 1200  # articles visited (with repeats) to find candidates, rarest terms first
 IDF_DRIFT = 0.15  # in a window of many articles, term rarities are recomputed once its size moves
 IDF_EXACT = 1000  # this share; in a window of fewer articles, for each new article
@@ -399,7 +409,7 @@ class Doc:
     story: str
     headline: tuple[str, ...] = ()
     anchors: frozenset[str] = frozenset()  # the terms that are names, numbers or concepts
-    norms: tuple[float, float] = (0.0, 0.0)  # see _norms
+    norms: tuple[float, float, float] = (0.0, 0.0, 0.0)  # see _norms
     norms_of: int = -1  # the _Idf (its serial) the norms were computed with
 
 
@@ -438,9 +448,15 @@ class GroupIndex:
     """
 
     def __init__(self, load_month: Callable[[str], tuple[Mapping[str, dict], object]],
-                 story_of: Callable[[str], str | None]):
+                 story_of: Callable[[str], str | None],
+                 month_names: Callable[[], Iterable[str]] = lambda: (),
+                 peek_month: Callable[[str], Mapping[str, dict]] | None = None):
         self.load_month = load_month
         self.story_of = story_of
+        # Every month that holds articles, and a month's features read without
+        # being kept (what dates an undated article: see date_of).
+        self.month_names = month_names
+        self.peek_month = peek_month or (lambda name: load_month(name)[0])
         self.months: dict[str, _Month] = {}
         self.used: set[str] = set()  # months read since the last retoken()
         self._idfs: dict[tuple[int, ...], _Idf] = {}  # by the months of a window
@@ -520,8 +536,95 @@ class GroupIndex:
     def window(self, moment: str) -> list[_Month]:
         return [self.month(m) for m in months_around(moment, WINDOW_DAYS)]
 
-    def place(self, doc: Doc, moment: str, *, exclude: Callable[[str], bool] = lambda story: False) -> Placement:
-        """Find ``doc``'s story among the articles dated near ``moment``."""
+    def date_of(self, doc: Doc) -> str | None:
+        """When an undated article's event was: the date of the dated article its words match best."""
+        return self.dates_of([doc]).get(doc.id)
+
+    def dates_of(self, docs: list[Doc]) -> dict[str, str]:
+        """:meth:`date_of` for several undated articles, reading the archive once.
+
+        Where every month is at hand (a regroup) the index finds them. Otherwise
+        every month is read once, one at a time and without being kept (an
+        archive of years would not fit in memory as this index holds a month),
+        and only the terms these articles have are counted.
+        """
+        names = sorted(set(self.months) | set(self.month_names()))
+        if not names or not docs:
+            return {}
+        if all(n in self.months for n in names):
+            months = [self.months[n] for n in names]
+            found = {d.id: self._date_from_postings(d, months) for d in docs}
+            return {i: when for i, when in found.items() if when}
+        wanted = set().union(*(d.weights.keys() for d in docs))
+        df = dict.fromkeys(wanted, 0)
+        total = 0
+        # Per article, the dated articles sharing enough of its terms: (date, those terms, their length).
+        shared_with: dict[str, list[tuple[object, list[tuple[str, float]], float]]] = {d.id: [] for d in docs}
+        least = {d.id: max(3, len(d.weights) // 10) for d in docs}
+        for name in names:
+            built = self.months.get(name)
+            entries: Iterable[tuple[str, Mapping[str, float], bool, object]]
+            if built is not None:
+                entries = ((d.id, d.weights, d.dated, d.day) for d in built.docs.values())
+            else:
+                entries = ((i, f.get("w") or {}, bool(f.get("u")), f.get("d") or "")
+                           for i, f in self.peek_month(name).items())
+            for article_id, weights, dated, when in entries:
+                total += 1
+                common = wanted & weights.keys()
+                for term in common:
+                    df[term] += 1
+                if not dated or len(common) < 3:
+                    continue
+                length = 0.0
+                for doc in docs:
+                    shared = doc.weights.keys() & common
+                    if len(shared) >= least[doc.id] and article_id != doc.id:
+                        length = length or math.sqrt(sum(w * w for w in weights.values()))
+                        shared_with[doc.id].append((when, [(t, weights[t]) for t in shared], length))
+        idf = {t: math.log((total + 1) / (n + 0.5)) + 1.0 for t, n in df.items()}
+        dates = {}
+        for doc in docs:
+            found = shared_with[doc.id]
+            if not found:
+                continue
+
+            def overlap(entry, terms=doc.weights) -> float:
+                return sum(terms[t] * w * idf[t] ** 2 for t, w in entry[1])
+
+            # The closest by shared weight, then by cosine among those (long articles share more).
+            near = heapq.nlargest(DATE_CANDIDATES, found, key=overlap)
+            when = max(near, key=lambda e: overlap(e) / (e[2] or 1.0))[0]
+            if isinstance(when, float):
+                when = datetime.fromtimestamp(when * 86400.0, timezone.utc).isoformat()
+            dates[doc.id] = str(when)
+        return dates
+
+    def _date_from_postings(self, doc: Doc, months: list[_Month]) -> str | None:
+        total = sum(len(m.docs) for m in months)
+        idf = self._idf(months, total)
+        vector, norm = _weigh(doc.weights, idf)
+        if not norm:
+            return None
+        anchors, anchor_norm, name_norm = _anchor_part(vector)
+        docs = _Docs(months)
+        dated = [docs[i] for i in _candidates(doc.id, vector, months, idf, total) if docs[i].dated]
+        if not dated:
+            return None
+        best = max(dated, key=lambda o: _similarity(doc, vector, norm, anchors, anchor_norm, name_norm, o, idf))
+        return datetime.fromtimestamp(best.day * 86400.0, timezone.utc).isoformat()
+
+    def place(self, doc: Doc, moment: str, *, exclude: Callable[[str], bool] = lambda story: False,
+              curated: Callable[[str], bool] = lambda story: False, near: str | None = None) -> Placement:
+        """Find ``doc``'s story among the articles dated near ``moment``.
+
+        An undated article (``moment`` is only when it was found) is compared
+        with the articles near the date its words point to: ``near``, from
+        :meth:`dates_of`, or found now.
+        """
+        if not doc.dated:
+            moment = near or self.date_of(doc) or moment
+        centre = day_number(moment) if not doc.dated else doc.day
         months = self.window(moment)
         total = sum(len(m.docs) for m in months)
         if not total:
@@ -530,31 +633,17 @@ class GroupIndex:
         vector, norm = _weigh(doc.weights, idf)
         if not norm:
             return Placement(None)
-        anchors, anchor_norm = _anchor_part(vector)
-        # Candidates: articles sharing the rarer terms, by the weight they share;
-        # the rarest terms first, until a budget of postings is spent.
-        rare_limit = max(3, RARE_SHARE * total)
-        budget = CANDIDATE_POSTINGS
-        scores: dict[str, float] = {}
-        for df, term in sorted((idf.df(t), t) for t in vector):
-            if df > rare_limit or budget <= 0:
-                break
-            budget -= df
-            weight = vector[term]
-            for month in months:
-                for other in month.postings.get(term, ()):
-                    scores[other] = scores.get(other, 0.0) + weight
-        scores.pop(doc.id, None)
-        if not scores:
+        anchors, anchor_norm, name_norm = _anchor_part(vector)
+        top = _candidates(doc.id, vector, months, idf, total)
+        if not top:
             return Placement(None)
         docs = _Docs(months)
-        top = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
         cache: dict[str, float] = {}
 
         def similarity(other_id: str) -> float:
             if other_id not in cache:
                 other = docs[other_id]
-                cache[other_id] = _similarity(doc, vector, norm, anchors, anchor_norm, other, idf)
+                cache[other_id] = _similarity(doc, vector, norm, anchors, anchor_norm, name_norm, other, idf)
             return cache[other_id]
 
         stories: dict[str, Match] = {}
@@ -564,8 +653,10 @@ class GroupIndex:
                 continue
             if len(stories) == STORIES:
                 break
-            members = [(abs(day - doc.day), m) for month in months
-                       for m, day in month.by_story.get(other.story, {}).items()]
+            days = [(day, m) for month in months for m, day in month.by_story.get(other.story, {}).items()]
+            if doc.dated and days and doc.day - min(days)[0] > STORY_DAYS:
+                continue  # one event, not a thread: a daily series does not grow one story for months
+            members = [(abs(day - centre), m) for day, m in days]
             if len(members) > MEMBERS:  # the members nearest in time speak for the story
                 members = [m for _, m in heapq.nsmallest(MEMBERS, members)]
                 if other_id not in members:
@@ -576,12 +667,38 @@ class GroupIndex:
             best = max(sims, key=sims.__getitem__)
             score = BEST_LINK * sims[best] + (1 - BEST_LINK) * sum(sims.values()) / len(sims)
             stories[other.story] = Match(other.story, score, best, [])
-        ranked = sorted(stories.values(), key=lambda m: -m.score)
-        if not ranked or ranked[0].score < JOIN_AT:
+
+        def bar(match: Match, at: float) -> float:
+            return at + CURATED_MARGIN if curated(match.story) else at
+
+        ranked = [m for m in sorted(stories.values(), key=lambda m: -m.score) if m.score >= bar(m, JOIN_AT)]
+        if not ranked:
             return Placement(None)
         chosen = ranked[0]
         chosen.shared = shared_terms(doc, docs[chosen.best], idf)
-        return Placement(chosen, [m.story for m in ranked[1:] if m.score >= MERGE_AT])
+        if not doc.dated:  # without a date, its likeness to two stories proves less than they differ
+            return Placement(chosen)
+        return Placement(chosen, [m.story for m in ranked[1:] if m.score >= bar(m, MERGE_AT)])
+
+
+def _candidates(doc_id: str, vector: Mapping[str, float], months: list[_Month], idf: _Idf, total: int) -> list[str]:
+    """The articles sharing most of the rarer terms, by the weight they share.
+
+    The rarest terms first, until a budget of postings is spent.
+    """
+    rare_limit = max(RARE_LEAST, RARE_SHARE * total)
+    budget = CANDIDATE_POSTINGS
+    scores: dict[str, float] = {}
+    for df, term in sorted((idf.df(t), t) for t in vector):
+        if df > rare_limit or budget <= 0:
+            break
+        budget -= df
+        weight = vector[term]
+        for month in months:
+            for other in month.postings.get(term, ()):
+                scores[other] = scores.get(other, 0.0) + weight
+    scores.pop(doc_id, None)
+    return sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
 
 
 class _Docs:
@@ -630,29 +747,34 @@ def _weigh(weights: Mapping[str, float], idf: _Idf) -> tuple[dict[str, float], f
     return vector, math.sqrt(sum(v * v for v in vector.values()))
 
 
-def _anchor_part(vector: Mapping[str, float]) -> tuple[dict[str, float], float]:
+def _anchor_part(vector: Mapping[str, float]) -> tuple[dict[str, float], float, float]:
     anchors = {t: v for t, v in vector.items() if is_anchor(t)}
-    return anchors, math.sqrt(sum(v * v for v in anchors.values()))
+    named = math.sqrt(sum(v * v for t, v in anchors.items() if not t.startswith("c:")))
+    return anchors, math.sqrt(sum(v * v for v in anchors.values())), named
 
 
-def _norms(doc: Doc, idf: _Idf) -> tuple[float, float]:
-    """The lengths of an article's vector and of its anchors' part, kept while ``idf`` is."""
+def _norms(doc: Doc, idf: _Idf) -> tuple[float, float, float]:
+    """The lengths of an article's vector, of its anchors' part and of its names' and
+    numbers' part, kept while ``idf`` is."""
     if doc.norms_of != idf.serial:
-        square = anchor_square = 0.0
+        square = anchor_square = name_square = 0.0
         for term, weight in doc.weights.items():
             x = weight * idf[term]
             square += x * x
             if term in doc.anchors:
                 anchor_square += x * x
-        doc.norms, doc.norms_of = (math.sqrt(square), math.sqrt(anchor_square)), idf.serial
+                if term[:2] != "c:":
+                    name_square += x * x
+        doc.norms = (math.sqrt(square), math.sqrt(anchor_square), math.sqrt(name_square))
+        doc.norms_of = idf.serial
     return doc.norms
 
 
-def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, other: Doc, idf: _Idf) -> float:
-    other_norm, other_anchor_norm = _norms(other, idf)
+def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, name_norm, other: Doc, idf: _Idf) -> float:
+    other_norm, other_anchor_norm, other_name_norm = _norms(other, idf)
     if not other_norm:
         return 0.0
-    dot = anchor_dot = 0.0
+    dot = anchor_dot = name_dot = 0.0
     weights, other_anchors = other.weights, other.anchors
     for term, mine in vector.items():
         weight = weights.get(term)
@@ -661,13 +783,16 @@ def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, other: Doc, idf: _
             dot += x
             if term in other_anchors:
                 anchor_dot += x
+                if term[:2] != "c:":
+                    name_dot += x
     value = dot / (norm * other_norm)
     anchored = anchor_dot / (anchor_norm * other_anchor_norm) if anchor_norm and other_anchor_norm else 0.0
+    named = name_dot / (name_norm * other_name_norm) if name_norm and other_name_norm else 0.0
     cross = doc.lang != other.lang
     if cross:  # few words in common: the names, numbers and concepts decide
         value = max(value, CROSS_LANGUAGE * anchored)
     else:
-        value = (1 - ANCHOR_MIX) * value + ANCHOR_MIX * anchored
+        value = (1 - ANCHOR_MIX - NAME_MIX) * value + ANCHOR_MIX * anchored + NAME_MIX * named
     if TITLE_MIX and doc.headline and other.headline:
         value = (1 - TITLE_MIX) * value + TITLE_MIX * _headline_similarity(doc.headline, other.headline, idf, cross)
     if doc.dated and other.dated:
@@ -798,7 +923,7 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
     story: dict[str, str] = {}
     members: dict[str, set[str]] = {}
     why: dict[str, dict] = {}
-    index = GroupIndex(lambda name: (months.setdefault(name, {}), None), story.get)
+    index = GroupIndex(lambda name: (months.setdefault(name, {}), None), story.get, months.keys)
     ordered = sorted(articles, key=lambda pair: (pair[1].get("d") or "", pair[0]))
     for done, (article_id, stored) in enumerate(ordered):
         moment = stored.get("d") or ""
@@ -812,7 +937,7 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
                 if survivor(chosen, other, {}, pinned) == chosen:
                     _absorb(other, chosen, story, members, index)
         else:
-            placement = index.place(doc, moment)
+            placement = index.place(doc, moment, curated=pinned.__contains__)
             if placement.match is None:
                 chosen, why[article_id] = new_story(article_id), {"by": "new"}
             else:

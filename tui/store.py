@@ -272,8 +272,9 @@ class Store:
         self._month_dbs: dict[str, ReaderDB] = {}
         self._held_months: set[str] = set()
         self._pending_story: dict[str, str] = {}  # stories decided in the open transaction
+        self._stored_members: dict[str, set[str]] | None = None  # the index's stories' members, in a transaction
         self._grouping_checked = False
-        self._groups = grouping.GroupIndex(self._load_month, self._story_of)
+        self._groups = grouping.GroupIndex(self._load_month, self._story_of, self._months, self._peek_month)
         self._swept = False  # temporary files of killed writers removed yet?
         # Fail now, with the file named, if anything is damaged or too new:
         # the files the list needs are read whole, the others checked by their head.
@@ -350,8 +351,8 @@ class Store:
         """Schema 2 re-fetches stored articles: say they were fetched now (or every recent
         one would be fetched at once), and keep entry signatures per feed."""
         now = utc_now()
-        self._articles.put_many({i: {**hot, "checked": now} for i, hot in self._articles.raw().items()
-                                 if "checked" not in hot})
+        self._put_articles({i: {**hot, "checked": now} for i, hot in self._articles.raw().items()
+                            if "checked" not in hot})
         upgraded = {}
         for article_id, more in self._details.raw().items():
             if "entries" in more:
@@ -445,6 +446,7 @@ class Store:
                 self._held_shards.clear()
                 self._held_months.clear()
                 self._pending_story.clear()
+                self._stored_members = None
                 self._trim_shard_cache()
 
     # -- grouping features, by month ------------------------------------------
@@ -466,6 +468,13 @@ class Store:
     def _load_month(self, month: str) -> tuple[dict, object]:
         features = self._month_db(month).table("articles").raw()
         return features, self._month_token(month)
+
+    def _peek_month(self, month: str) -> dict:
+        """A month's features, read without keeping them (or as already held)."""
+        db = self._month_dbs.get(month)
+        if db is None:
+            db = ReaderDB(self.dir / "groups" / f"{month}.json", kind="features", schema=SCHEMA)
+        return db.table("articles").raw()
 
     def _story_of(self, article_id: str) -> str | None:
         pending = self._pending_story.get(article_id)
@@ -647,7 +656,7 @@ class Store:
             for month, docs in features.items():
                 self._month_db(month).table("articles").put_many(docs)
             self._details.put_many(detail_docs)
-            self._articles.put_many(hot_docs)
+            self._put_articles(hot_docs)
         return counts
 
     def _check_outcome(self, result: CheckResult, body: dict, hot: dict, more: dict, features: dict) -> str:
@@ -758,13 +767,24 @@ class Store:
             shard_number, shard_fill = self._open_shard()
             now = utc_now()
             moves = _Moves()
+            items = list(items)
+            computed: dict[str, dict] = {}
+            near: dict[str, str] = {}
+            if not story:  # undated articles: when their events were, all found in one reading
+                undated = []
+                for item in items:
+                    article_id, known = self._free_id(item.key)
+                    if not known and not normalise_date(item.published) and article_id not in computed:
+                        computed[article_id] = item.features or grouping.features(item.title, item.text)
+                        undated.append(grouping.make_doc(article_id, {**computed[article_id], "d": now}, ""))
+                near = self._groups.dates_of(undated)
             for item in items:
                 article_id, known = self._free_id(item.key)
                 if known or article_id in hot_docs:
                     continue
                 published = normalise_date(item.published)
                 moment = published or now
-                stored = {**(item.features or grouping.features(item.title, item.text)),
+                stored = {**(item.features or computed.get(article_id) or grouping.features(item.title, item.text)),
                           "d": moment, "u": bool(published)}
                 doc = grouping.make_doc(article_id, stored, "")
                 if story:
@@ -772,7 +792,7 @@ class Store:
                     moves.pins[article_id] = {"story": story, "at": now, "by": "given"}
                     moves.leads.setdefault(story, article_id)
                 else:
-                    story_id, group = self._place(doc, moment, moves)
+                    story_id, group = self._place(doc, moment, moves, near.get(article_id))
                 doc.story = story_id
                 self._pending_story[article_id] = story_id
                 month = grouping.month_of(moment)
@@ -828,14 +848,15 @@ class Store:
                     hot_docs[article_id]["story"] = story_id
                 else:
                     hot_docs[article_id] = {**self._articles.raw()[article_id], "story": story_id}
-            self._articles.put_many(hot_docs)
+            self._put_articles(hot_docs)
             self._pins.put_many(moves.pins)
             self._save_stories(moves)
         return added
 
-    def _place(self, doc: grouping.Doc, moment: str, moves: _Moves) -> tuple[str, dict]:
+    def _place(self, doc: grouping.Doc, moment: str, moves: _Moves, near: str | None = None) -> tuple[str, dict]:
         """The story a new article joins (merging stories it shows to be one), and why."""
-        placement = self._groups.place(doc, moment)
+        curated = {p.get("story") for p in self._pins.raw().values()} | {p.get("story") for p in moves.pins.values()}
+        placement = self._groups.place(doc, moment, curated=curated.__contains__, near=near)
         if placement.match is None:
             return make_id("story:" + doc.id), {"by": "new"}
         match = placement.match
@@ -866,10 +887,18 @@ class Store:
         moves.touched.add(keep)
         return keep
 
+    def _put_articles(self, docs: dict[str, dict]) -> None:
+        self._articles.put_many(docs)
+        self._stored_members = None
+
     def _members(self, story_id: str) -> list[str]:
-        """Every article of a story, across the whole archive (a full pass: merges are rare)."""
+        """Every article of a story, across the whole archive."""
+        if self._stored_members is None:  # one pass over the index, kept while it is unchanged
+            self._stored_members = {}
+            for article_id, doc in self._articles.raw().items():
+                self._stored_members.setdefault(doc["story"], set()).add(article_id)
         pending = self._pending_story
-        found = {i for i, d in self._articles.raw().items() if pending.get(i, d["story"]) == story_id}
+        found = {i for i in self._stored_members.get(story_id, ()) if pending.get(i, story_id) == story_id}
         return sorted(found | {i for i, s in pending.items() if s == story_id})
 
     def _save_stories(self, moves: _Moves) -> None:
@@ -996,7 +1025,7 @@ class Store:
                     reason = details.get(article_id, {}).get("group") or {"by": "you"}
                 detail_docs[article_id] = {**details.get(article_id, {}), "group": reason}
             self._details.put_many(detail_docs)
-            self._articles.put_many(hot_docs)
+            self._put_articles(hot_docs)
             self._groups.forget()
             members: dict[str, list[grouping.Doc]] = {}
             for article_id, sid in found.items():
@@ -1037,7 +1066,7 @@ class Store:
                 raise KeyError(f"no story with id {story_id}")
             old = hot["story"]
             now = utc_now()
-            self._articles.put_many({article_id: {**hot, "story": story_id}})
+            self._put_articles({article_id: {**hot, "story": story_id}})
             self._pins.put_many({article_id: {"story": story_id, "at": now, "by": "you", "from": old}})
             details = self._details.raw()
             self._details.put_many({article_id: {**details.get(article_id, {}), "group": {"by": "you", "at": now}}})
