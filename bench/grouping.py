@@ -145,6 +145,7 @@ TUNABLE = {
     "BEST_LINK": [0.3, 0.6, 1.0],
     "NAME_MIX": [0.0, 0.2, 0.4],
     "SAME_DAYS": [2.0, 4.0],
+    "LONE_JOIN": [False, True],
     "MERGE_AT": [0.45],
     "ANCHOR_MIX": [0.2],
     "TITLE_MIX": [0.0],

@@ -72,7 +72,7 @@ def test_grouping_quality_on_the_held_out_events(store):
     _, _, pair_f1 = pairwise(truth, found)
     precision, _, b3_f1 = bcubed(truth, found)
     assert precision >= 0.95  # different events are kept apart
-    assert pair_f1 >= 0.89 and b3_f1 >= 0.92
+    assert pair_f1 >= 0.92 and b3_f1 >= 0.94
 
 
 def test_look_alike_events_on_the_same_day_stay_apart(store):
@@ -112,6 +112,7 @@ def test_moving_and_splitting_an_article_is_kept_by_regroup(store):
     assert summary["kept_by_you"] == 2
     assert store.story_of(shovi[0]) == guria_story
     assert store.story_of(shovi[1]) == apart
+    assert [i for i in shovi if store.story_of(i) == apart] == [shovi[1]]  # its old story stays apart
     assert store.is_marked("star", shovi[0])
     with pytest.raises(KeyError):
         store.move_article(shovi[0], "no-such-story")
@@ -285,3 +286,36 @@ def test_a_daily_series_does_not_grow_one_story_for_weeks():
         days.setdefault(story_id, []).append(int(article_id[3:]))
     assert max(max(d) - min(d) for d in days.values()) <= grouping.STORY_DAYS + 1
 
+
+
+def test_a_lone_article_joins_the_story_a_later_report_links_it_to(store):
+    """Outlet by outlet, the piece on the Syunik deal (article 3) comes in before the
+    report it is closest to, and stands alone; that report, when it comes, matches both
+    it and the main story, which is where it would have gone had it come last."""
+    truth, found = grouped(store, corpus_items("test"))
+    first, piece = (make_id(f"corpus:peace-deal-initialled-washington/{n}") for n in (0, 3))
+    assert truth[piece] == truth[first] and found[piece] == found[first]
+    # The reading pane no longer says it started this story, but which report joined the two.
+    from tui.ui.story import group_reason
+
+    why = store.why_grouped(piece)
+    assert why["by"] == "merged" and found[why["with"]] == found[first]
+    titles = {a["id"]: a["title"] for s in store.stories_json() for a in s["articles"]}
+    assert titles[why["with"]][:30] in group_reason(why, titles)
+
+
+def test_an_article_split_out_stays_out_when_new_reports_match_both(store):
+    """A second outlet's copy of the split-out report matches it and its old story alike;
+    it joins one of them, and the two stay apart."""
+    items = [i for i, e in corpus_items("test") if e == "shovi-landslide"]
+    ids = store.add_articles(items[:3])
+    story = store.story_of(ids[0])
+    assert store.story_of(ids[1]) == story
+    apart = store.move_article(ids[1], None)
+    copy = NewArticle(key="copy-of-1", title=items[1].title, feed="Another outlet", text=items[1].text,
+                      published=items[1].published)
+    [added] = store.add_articles([copy])
+    assert store.story_of(added) in (story, apart)
+    assert store.story_of(ids[1]) == apart and store.story_of(ids[0]) == story and apart != story
+    store.regroup()  # and when everything is grouped again
+    assert store.story_of(ids[1]) == apart and store.story_of(ids[0]) == store.story_of(ids[2]) != apart

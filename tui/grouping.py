@@ -23,7 +23,10 @@ the wire report and the next days' analysis meet. An article joins the story
 of the member it scores highest with when that score reaches :data:`JOIN_AT`
 and the story began no more than :data:`STORY_DAYS` before it (a daily series
 is many events, not one growing story); a story it also matches strongly
-(:data:`MERGE_AT`) is merged into that one, unless the article is undated.
+(:data:`MERGE_AT`), or a lone article it matches as well as that story
+(:data:`LONE_JOIN`), is merged into that one, unless the new article is
+undated. A story holding the seeds or a user's corrections takes an article
+only when :data:`CURATED_MARGIN` surer.
 
 Nothing here reads or writes files: :class:`GroupIndex` gets its articles
 from a loader, and the store (:mod:`tui.store`) applies the decisions.
@@ -36,7 +39,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -56,6 +59,7 @@ SAME_DAYS = 4.0  # dates this close apart cost nothing...
 FADE_DAYS = 8.0  # ...beyond, similarity is divided by 1 + extra days / FADE_DAYS
 WINDOW_DAYS = 14  # articles further apart are never compared
 STORY_DAYS = 14  # an article dated this long after a story's first article starts another
+LONE_JOIN = True  # a lone article a new one matches as well as its story joins that story too
 CURATED_MARGIN = 0.03  # a story holding the seeds or your corrections takes an article only this much surer
 BEST_LINK = 1.0  # a story's score: this share of its best member, the rest the mean of its members
 TOPIC_AT = 0.30  # stories whose anchors meet this well over weeks share a topic
@@ -419,6 +423,7 @@ class Match:
     score: float
     best: str  # the member it matched best
     shared: list[str]  # what it shares with that member, shown as words
+    size: int = 0  # its members near in time
 
 
 @dataclass
@@ -666,7 +671,7 @@ class GroupIndex:
             sims = {m: similarity(m) for m in members}
             best = max(sims, key=sims.__getitem__)
             score = BEST_LINK * sims[best] + (1 - BEST_LINK) * sum(sims.values()) / len(sims)
-            stories[other.story] = Match(other.story, score, best, [])
+            stories[other.story] = Match(other.story, score, best, [], len(days))
 
         def bar(match: Match, at: float) -> float:
             return at + CURATED_MARGIN if curated(match.story) else at
@@ -678,7 +683,11 @@ class GroupIndex:
         chosen.shared = shared_terms(doc, docs[chosen.best], idf)
         if not doc.dated:  # without a date, its likeness to two stories proves less than they differ
             return Placement(chosen)
-        return Placement(chosen, [m.story for m in ranked[1:] if m.score >= bar(m, MERGE_AT)])
+        # A story it also matches strongly is the same event; so is a lone article it
+        # matches as well as it would have joined this story, had it come after it
+        # (unless someone made it lone on purpose: split out, it stays out).
+        return Placement(chosen, [m.story for m in ranked[1:] if m.score >= bar(m, MERGE_AT)
+                                  or (LONE_JOIN and m.size == 1 and not curated(m.story))])
 
 
 def _candidates(doc_id: str, vector: Mapping[str, float], months: list[_Month], idf: _Idf, total: int) -> list[str]:
@@ -885,12 +894,17 @@ def representative(members: list[Doc]) -> str | None:
     return best
 
 
-def survivor(one: str, other: str, sizes: Mapping[str, int], pinned: set[str]) -> str | None:
+def survivor(one: str, other: str, sizes: Mapping[str, int], pinned: set[str],
+             fixed: Set[str] = frozenset()) -> str | None:
     """Which of two stories found to be one keeps its id (None: they stay apart).
 
     The larger keeps it, so a growing story's id is stable; a story holding an
-    article someone put there by hand is never dissolved into another.
+    article put there on purpose (the seeds) is never dissolved into another;
+    a story a user corrected (``fixed``: an article moved in, or split out)
+    never merges, so the articles split from it do not come back.
     """
+    if one in fixed or other in fixed:
+        return None
     held = {s for s in (one, other) if s in pinned}
     if len(held) == 2:
         return None
@@ -899,18 +913,22 @@ def survivor(one: str, other: str, sizes: Mapping[str, int], pinned: set[str]) -
     return max((one, other), key=lambda s: (sizes.get(s, 0), s == one))
 
 
-def _absorb(gone: str, keep: str, story: dict[str, str], members: dict[str, set[str]], index: GroupIndex) -> None:
-    """Move every article of story ``gone`` into story ``keep`` (one event after all)."""
+def _absorb(gone: str, keep: str, story: dict[str, str], members: dict[str, set[str]], index: GroupIndex,
+            why: dict[str, dict], via: str) -> None:
+    """Move every article of story ``gone`` into story ``keep`` (one event after all, as ``via`` showed)."""
     moved = members.pop(gone, set())
     for article_id in moved:
         story[article_id] = keep
+        if why.get(article_id, {}).get("by") == "new":
+            why[article_id] = {"by": "merged", "with": via}
     members.setdefault(keep, set()).update(moved)
     index.move(moved, keep)
 
 
 def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | None = None,
             new_story: Callable[[str], str] = lambda article_id: article_id,
-            progress: Callable[[int], None] | None = None) -> tuple[dict[str, str], dict[str, dict]]:
+            progress: Callable[[int], None] | None = None,
+            fixed: Set[str] = frozenset()) -> tuple[dict[str, str], dict[str, dict]]:
     """Group articles from scratch: the same decisions, in date order, as adding them one by one.
 
     ``articles`` are (id, stored features with "d" date and "u" dated);
@@ -934,8 +952,8 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
             placement = index.place(doc, moment, exclude=lambda s: s == chosen)
             others = [placement.match.story] if placement.match else []
             for other in others + placement.merge:
-                if survivor(chosen, other, {}, pinned) == chosen:
-                    _absorb(other, chosen, story, members, index)
+                if survivor(chosen, other, {}, pinned, fixed) == chosen:
+                    _absorb(other, chosen, story, members, index, why, article_id)
         else:
             placement = index.place(doc, moment, curated=pinned.__contains__)
             if placement.match is None:
@@ -946,11 +964,12 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
                 why[article_id] = {"by": "auto", "score": round(match.score, 3), "with": match.best,
                                    "shared": match.shared}
                 for other in placement.merge:
-                    keep = survivor(chosen, other, {s: len(members.get(s, ())) for s in (chosen, other)}, pinned)
+                    keep = survivor(chosen, other, {s: len(members.get(s, ())) for s in (chosen, other)}, pinned,
+                                    fixed)
                     if keep is None:
                         continue
                     gone = other if keep == chosen else chosen
-                    _absorb(gone, keep, story, members, index)
+                    _absorb(gone, keep, story, members, index, why, article_id)
                     chosen = keep
         doc.story = chosen
         story[article_id] = chosen

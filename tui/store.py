@@ -185,6 +185,7 @@ class _Moves:
 
     touched: set[str] = field(default_factory=set)  # stories to describe again
     moved: dict[str, str] = field(default_factory=dict)  # stored article -> its new story
+    via: dict[str, str] = field(default_factory=dict)  # moved article -> the new one that showed it one event
     merged: dict[str, list[str]] = field(default_factory=dict)  # story -> the stories merged into it
     gone: set[str] = field(default_factory=set)  # stories merged away
     pins: dict[str, dict] = field(default_factory=dict)  # new pins (article -> {story, at, by})
@@ -842,6 +843,11 @@ class Store:
                 self._shard(number).table("bodies").put_many(docs)
             for month, docs in features.items():
                 self._month_db(month).table("articles").put_many(docs)
+            details = self._details.raw()
+            for article_id, via in moves.via.items():  # an article that started a story merged away
+                more = detail_docs.get(article_id) or details.get(article_id)
+                if via and more is not None and (more.get("group") or {}).get("by") == "new":
+                    detail_docs[article_id] = {**more, "group": {"by": "merged", "with": via, "at": now}}
             self._details.put_many(detail_docs)
             for article_id, story_id in moves.moved.items():  # merged into another story
                 if article_id in hot_docs:
@@ -862,22 +868,25 @@ class Store:
         match = placement.match
         story_id = match.story
         for other in placement.merge:
-            story_id = self._merge(story_id, other, moves)
+            story_id = self._merge(story_id, other, moves, via=doc.id)
         group = {"by": "auto", "score": round(match.score, 3), "with": match.best, "shared": match.shared}
         return story_id, group
 
-    def _merge(self, one: str, other: str, moves: _Moves) -> str:
+    def _merge(self, one: str, other: str, moves: _Moves, via: str = "") -> str:
         """Make two stories one (see :func:`grouping.survivor`); return the id that stays."""
         if one == other:
             return one
-        pinned = {p.get("story") for p in list(self._pins.raw().values()) + list(moves.pins.values())}
+        pins = list(self._pins.raw().values()) + list(moves.pins.values())
+        pinned = {p.get("story") for p in pins}
+        fixed = {p.get("story") for p in pins if p.get("by") == "you"}
         members = {sid: self._members(sid) for sid in (one, other)}
-        keep = grouping.survivor(one, other, {sid: len(ids) for sid, ids in members.items()}, pinned)
+        keep = grouping.survivor(one, other, {sid: len(ids) for sid, ids in members.items()}, pinned, fixed)
         if keep is None:
             return one
         gone = other if keep == one else one
         for article_id in members[gone]:
             moves.moved[article_id] = keep
+            moves.via[article_id] = via
             self._pending_story[article_id] = keep
         self._groups.move(members[gone], keep)
         moves.merged.setdefault(keep, []).append(gone)
@@ -987,6 +996,7 @@ class Store:
         with self.writing():
             articles = self._articles.raw()
             pins = {i: p["story"] for i, p in self._pins.raw().items() if i in articles}
+            fixed = {p["story"] for i, p in self._pins.raw().items() if i in articles and p.get("by") == "you"}
             stored: dict[str, dict] = {}
             for month in self._months():
                 for article_id, doc in self._month_db(month).table("articles").raw().items():
@@ -1013,7 +1023,7 @@ class Store:
                 self._month_db(month).table("articles").put_many(docs)
             found, why = grouping.cluster(
                 stored.items(), pins, new_story=lambda i: make_id("story:" + i),
-                progress=(lambda n: progress("grouping", n, len(stored))) if progress else None,
+                progress=(lambda n: progress("grouping", n, len(stored))) if progress else None, fixed=fixed,
             )
             renamed = _keep_story_ids(found, {i: d["story"] for i, d in articles.items()}, set(pins.values()))
             hot_docs = {i: {**d, "story": renamed[found[i]]} for i, d in articles.items()

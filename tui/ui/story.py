@@ -34,6 +34,10 @@ def group_reason(group: dict, titles: dict[str, str]) -> str:
         return "a seed article: this story is built around it"
     if by == "new":
         return "it started this story (nothing earlier was like it)"
+    if by == "merged":
+        other = titles.get(group.get("with", ""), "")
+        like = quoted_title(other) if other else "a later article"
+        return f"it started a story of its own; {like} showed that story and this one to be one event"
     return ""
 
 
