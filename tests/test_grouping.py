@@ -244,6 +244,7 @@ def test_an_undated_article_meets_its_story_however_long_ago_it_was_dated(store)
     assert undated and len(floods) > len(undated)
     ids = store.add_articles([i for i in floods if i.published])
     story = store.story_of(ids[0])
+    store = Store(store.dir)  # a new process: the archive's months are read, not at hand
     [brief] = store.add_articles(undated)
     assert store.story_of(brief) == story
     listed = {a["id"]: a for s in store.stories_json() for a in s["articles"]}
@@ -264,6 +265,11 @@ def test_an_undated_article_like_two_stories_does_not_merge_them(store):
     [added] = store.add_articles([roundup])
     assert store.story_of(added) in (one, other)
     assert store.story_of(ids[0]) != store.story_of(ids[len(batumi)])
+    # The control: the same round-up, dated, does show the two to be one.
+    dated = NewArticle(key="roundup-dated", title=roundup.title, feed="Roundup", text=roundup.text,
+                       published=poti[0].published)
+    store.add_articles([dated])
+    assert store.story_of(ids[0]) == store.story_of(ids[len(batumi)])
 
 
 def test_a_daily_series_does_not_grow_one_story_for_weeks():
@@ -319,3 +325,16 @@ def test_an_article_split_out_stays_out_when_new_reports_match_both(store):
     assert store.story_of(ids[1]) == apart and store.story_of(ids[0]) == story and apart != story
     store.regroup()  # and when everything is grouped again
     assert store.story_of(ids[1]) == apart and store.story_of(ids[0]) == store.story_of(ids[2]) != apart
+
+
+def test_an_article_moved_into_a_story_stays_with_it_after_regroup(store):
+    """The story's id came from a later report (it was added first); regroup rebuilds the
+    story around its earliest report, and the article moved in still goes with the rest."""
+    reports = sorted(_event_items("kenya-cargo-crash"), key=lambda i: i.published or "")
+    ids = store.add_articles(reports[-1:]) + store.add_articles(reports[:-1])
+    story = store.story_of(ids[0])
+    assert all(store.story_of(i) == story for i in ids)
+    [stray] = store.add_articles(_event_items("rustavi-steel-strike")[:1])
+    assert store.move_article(stray, story) == story
+    store.regroup()
+    assert {store.story_of(i) for i in ids + [stray]} == {story}

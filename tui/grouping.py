@@ -59,7 +59,7 @@ SAME_DAYS = 4.0  # dates this close apart cost nothing...
 FADE_DAYS = 8.0  # ...beyond, similarity is divided by 1 + extra days / FADE_DAYS
 WINDOW_DAYS = 14  # articles further apart are never compared
 STORY_DAYS = 14  # an article dated this long after a story's first article starts another
-LONE_JOIN = True  # a lone article a new one matches as well as its story joins that story too
+LONE_JOIN = True  # a lone article the new one matches well enough to have joined comes along to its story
 CURATED_MARGIN = 0.03  # a story holding the seeds or your corrections takes an article only this much surer
 BEST_LINK = 1.0  # a story's score: this share of its best member, the rest the mean of its members
 TOPIC_AT = 0.30  # stories whose anchors meet this well over weeks share a topic
@@ -597,7 +597,7 @@ class GroupIndex:
             def overlap(entry, terms=doc.weights) -> float:
                 return sum(terms[t] * w * idf[t] ** 2 for t, w in entry[1])
 
-            # The closest by shared weight, then by cosine among those (long articles share more).
+            # The closest by shared weight, then by that weight per length among those (long articles share more).
             near = heapq.nlargest(DATE_CANDIDATES, found, key=overlap)
             when = max(near, key=lambda e: overlap(e) / (e[2] or 1.0))[0]
             if isinstance(when, float):
@@ -684,10 +684,13 @@ class GroupIndex:
         if not doc.dated:  # without a date, its likeness to two stories proves less than they differ
             return Placement(chosen)
         # A story it also matches strongly is the same event; so is a lone article it
-        # matches as well as it would have joined this story, had it come after it
-        # (unless someone made it lone on purpose: split out, it stays out).
-        return Placement(chosen, [m.story for m in ranked[1:] if m.score >= bar(m, MERGE_AT)
-                                  or (LONE_JOIN and m.size == 1 and not curated(m.story))])
+        # matches well enough to have joined it (it came first, and stood alone),
+        # unless someone made it lone on purpose. What joins a curated story
+        # (the seeds', or one a user corrected) this way clears its margin too.
+        extra = CURATED_MARGIN if curated(chosen.story) else 0.0
+        return Placement(chosen, [m.story for m in ranked[1:] if m.score >= bar(m, MERGE_AT) + extra
+                                  or (LONE_JOIN and m.size == 1 and not curated(m.story)
+                                      and m.score >= JOIN_AT + extra)])
 
 
 def _candidates(doc_id: str, vector: Mapping[str, float], months: list[_Month], idf: _Idf, total: int) -> list[str]:
@@ -929,10 +932,11 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
             new_story: Callable[[str], str] = lambda article_id: article_id,
             progress: Callable[[int], None] | None = None,
             fixed: Set[str] = frozenset()) -> tuple[dict[str, str], dict[str, dict]]:
-    """Group articles from scratch: the same decisions, in date order, as adding them one by one.
+    """Group articles from scratch, in date order, deciding as adding them one by one does.
 
     ``articles`` are (id, stored features with "d" date and "u" dated);
-    ``pins`` articles a user (or the seeds) put in a story, which stay there.
+    ``pins`` articles a user (or the seeds) put in a story, which stay there;
+    ``fixed`` the stories a user split an article out into, which never merge.
     Returns each article's story and why it is there.
     """
     pins = dict(pins or {})

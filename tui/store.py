@@ -210,8 +210,23 @@ def _describe(members: list[grouping.Doc]) -> dict[str, Any]:
     }
 
 
-def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[str]) -> dict[str, str]:
-    """Map each new story to the old id most of its articles had, each old id used once."""
+def _split_out(pins: dict[str, dict]) -> set[str]:
+    """The stories someone made by splitting an article out (``x``): they never merge,
+    so the story it was split from does not come back to it."""
+    return {p["story"] for article_id, p in pins.items()
+            if p.get("by") == "you" and p.get("story") == make_id("story:apart:" + article_id)}
+
+
+def _moved_into(pins: dict[str, dict]) -> set[str]:
+    """The stories someone moved an article into (``m``)."""
+    return {p["story"] for p in pins.values() if p.get("by") == "you"} - _split_out(pins)
+
+
+def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[str],
+                    moved_into: set[str] = frozenset()) -> dict[str, str]:
+    """Map each new story to the old id most of its articles had, each old id used once;
+    but a story someone moved an article into (``moved_into``) takes back every new
+    story most of whose articles were in it."""
     overlap: dict[tuple[str, str], int] = {}
     for article_id, new in found.items():
         old = before.get(article_id)
@@ -223,6 +238,15 @@ def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[s
         if new in pinned:  # a story someone put articles in keeps its id
             renamed[new] = new
             used.add(new)
+    # Someone put an article with those articles: however differently it is worded,
+    # it stays with them.
+    top: dict[str, tuple[int, str]] = {}
+    for (new, old), count in overlap.items():
+        if new not in renamed and (count, old) > top.get(new, (0, "")):
+            top[new] = (count, old)
+    for new, (_count, old) in top.items():
+        if old in moved_into and old in used:
+            renamed[new] = old
     for (new, old), _count in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
         if new not in renamed and old not in used:
             renamed[new] = old
@@ -793,7 +817,7 @@ class Store:
                     moves.pins[article_id] = {"story": story, "at": now, "by": "given"}
                     moves.leads.setdefault(story, article_id)
                 else:
-                    story_id, group = self._place(doc, moment, moves, near.get(article_id))
+                    story_id, group = self._place(doc, moment, moves, near.get(article_id, moment))
                 doc.story = story_id
                 self._pending_story[article_id] = story_id
                 month = grouping.month_of(moment)
@@ -861,7 +885,7 @@ class Store:
 
     def _place(self, doc: grouping.Doc, moment: str, moves: _Moves, near: str | None = None) -> tuple[str, dict]:
         """The story a new article joins (merging stories it shows to be one), and why."""
-        curated = {p.get("story") for p in self._pins.raw().values()} | {p.get("story") for p in moves.pins.values()}
+        curated = {p.get("story") for p in (self._live_pins() | moves.pins).values()}
         placement = self._groups.place(doc, moment, curated=curated.__contains__, near=near)
         if placement.match is None:
             return make_id("story:" + doc.id), {"by": "new"}
@@ -876,9 +900,9 @@ class Store:
         """Make two stories one (see :func:`grouping.survivor`); return the id that stays."""
         if one == other:
             return one
-        pins = list(self._pins.raw().values()) + list(moves.pins.values())
-        pinned = {p.get("story") for p in pins}
-        fixed = {p.get("story") for p in pins if p.get("by") == "you"}
+        pins = self._live_pins() | moves.pins
+        pinned = {p.get("story") for p in pins.values()}
+        fixed = _split_out(pins)
         members = {sid: self._members(sid) for sid in (one, other)}
         keep = grouping.survivor(one, other, {sid: len(ids) for sid, ids in members.items()}, pinned, fixed)
         if keep is None:
@@ -899,6 +923,11 @@ class Store:
     def _put_articles(self, docs: dict[str, dict]) -> None:
         self._articles.put_many(docs)
         self._stored_members = None
+
+    def _live_pins(self) -> dict[str, dict]:
+        """The pins of the articles the archive still has (a removed article's pin is moot)."""
+        articles = self._articles.raw()
+        return {i: p for i, p in self._pins.raw().items() if i in articles}
 
     def _members(self, story_id: str) -> list[str]:
         """Every article of a story, across the whole archive."""
@@ -996,7 +1025,8 @@ class Store:
         with self.writing():
             articles = self._articles.raw()
             pins = {i: p["story"] for i, p in self._pins.raw().items() if i in articles}
-            fixed = {p["story"] for i, p in self._pins.raw().items() if i in articles and p.get("by") == "you"}
+            live = {i: p for i, p in self._pins.raw().items() if i in articles}
+            fixed = _split_out(live)
             stored: dict[str, dict] = {}
             for month in self._months():
                 for article_id, doc in self._month_db(month).table("articles").raw().items():
@@ -1025,7 +1055,8 @@ class Store:
                 stored.items(), pins, new_story=lambda i: make_id("story:" + i),
                 progress=(lambda n: progress("grouping", n, len(stored))) if progress else None, fixed=fixed,
             )
-            renamed = _keep_story_ids(found, {i: d["story"] for i, d in articles.items()}, set(pins.values()))
+            renamed = _keep_story_ids(found, {i: d["story"] for i, d in articles.items()}, set(pins.values()),
+                                      _moved_into(live))
             hot_docs = {i: {**d, "story": renamed[found[i]]} for i, d in articles.items()
                         if d["story"] != renamed[found[i]]}
             details = self._details.raw()
@@ -1167,6 +1198,7 @@ class Store:
             self._details.remove_keys(gone)
             self._remove_stories(emptied)
             self._articles.remove_keys(gone)
+            self._stored_members = None
         return len(gone)
 
     def articles_older_than(self, cutoff: str) -> list[str]:
