@@ -238,7 +238,7 @@ def _event_items(event: str) -> list[NewArticle]:
 
 def test_an_undated_article_meets_its_story_however_long_ago_it_was_dated(store):
     """An undated brief is stored with the time it was found (years after these 2025
-    floods here); it is compared by its text with every month, not only this one."""
+    floods here); its words date it, reading every month, and it meets its story there."""
     floods = _event_items("guria-floods")
     undated = [i for i in floods if not i.published]
     assert undated and len(floods) > len(undated)

@@ -48,7 +48,8 @@ from pathlib import Path
 FEATURES_VERSION = 1
 CONCEPTS = Path(__file__).resolve().parent / "data" / "concepts.yaml"
 
-# -- tuning (chosen on the development half of tests/data/stories; see bench/grouping.py)
+# -- tuning: JOIN_AT, BEST_LINK, NAME_MIX, SAME_DAYS and LONE_JOIN are chosen on the dev events of
+# tests/data/stories (bench/grouping.py quality --tune); the others are set by hand
 JOIN_AT = 0.35  # an article joins the best story scoring at least this
 MERGE_AT = 0.45  # another story it matches this well is the same story
 TITLE_MIX = 0.0  # this share of the similarity is the headlines' alone
@@ -571,9 +572,9 @@ class GroupIndex:
             entries: Iterable[tuple[str, Mapping[str, float], bool, object]]
             if built is not None:
                 entries = ((d.id, d.weights, d.dated, d.day) for d in built.docs.values())
-            else:
+            else:  # (an entry a failed write left is not an article)
                 entries = ((i, f.get("w") or {}, bool(f.get("u")), f.get("d") or "")
-                           for i, f in self.peek_month(name).items())
+                           for i, f in self.peek_month(name).items() if self.story_of(i) is not None)
             for article_id, weights, dated, when in entries:
                 total += 1
                 common = wanted & weights.keys()

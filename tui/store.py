@@ -1024,8 +1024,8 @@ class Store:
         """
         with self.writing():
             articles = self._articles.raw()
-            pins = {i: p["story"] for i, p in self._pins.raw().items() if i in articles}
             live = {i: p for i, p in self._pins.raw().items() if i in articles}
+            pins = {i: p["story"] for i, p in live.items()}
             fixed = _split_out(live)
             stored: dict[str, dict] = {}
             for month in self._months():
