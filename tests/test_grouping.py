@@ -293,7 +293,6 @@ def test_a_daily_series_does_not_grow_one_story_for_weeks():
     assert max(max(d) - min(d) for d in days.values()) <= grouping.STORY_DAYS + 1
 
 
-
 def test_a_lone_article_joins_the_story_a_later_report_links_it_to(store):
     """Outlet by outlet, the piece on the Syunik deal (article 3) comes in before the
     report it is closest to, and stands alone; that report, when it comes, matches both
