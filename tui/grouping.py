@@ -554,8 +554,10 @@ class GroupIndex:
         archive of years would not fit in memory as this index holds a month),
         and only the terms these articles have are counted.
         """
+        if not docs:
+            return {}
         names = sorted(set(self.months) | set(self.month_names()))
-        if not names or not docs:
+        if not names:
             return {}
         if all(n in self.months for n in names):
             months = [self.months[n] for n in names]
