@@ -209,9 +209,15 @@ class Refresher:
             return summary
         finally:
             if self._pool is not None:
-                # Interrupted: do not wait for a worker still busy with a feed.
-                self._pool.shutdown(wait=finished, cancel_futures=True)
-                self._pool = None
+                pool, self._pool = self._pool, None
+                if not finished:
+                    # Interrupted: do not wait for a worker still busy with a feed; stop
+                    # them. Then wait for the pool's own thread all the same: left
+                    # running, it can close its pipe just as the interpreter's exit hook
+                    # writes to it, which prints a traceback after our one-line error.
+                    for process in list((getattr(pool, "_processes", None) or {}).values()):
+                        process.terminate()
+                pool.shutdown(wait=True, cancel_futures=True)
 
     async def _run(self) -> RefreshSummary:
         started = time.monotonic()
