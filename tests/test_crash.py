@@ -608,6 +608,15 @@ class User:
         self.keys[key] += 1
         self.marks_during_refresh += refreshing and key in ("R", "r", "enter", "u")
 
+    async def read_story(self, ids, refreshing: bool) -> None:
+        await self.press("R", refreshing)
+        self.did(ids, True)
+
+    async def undo_last(self, refreshing: bool) -> None:
+        before = self.undo.pop()
+        await self.press("u", refreshing)
+        self.read.update(before)
+
     async def settle(self) -> None:
         await self.pilot.app.workers.wait_for_complete()
         await self.pilot.pause()
@@ -632,13 +641,9 @@ class User:
                 await self.press(key)
             row = screen.current
             if roll < 0.45 and row is not None:
-                ids = list(row.article_ids)
-                await self.press("R", refreshing)
-                self.did(ids, True)
+                await self.read_story(list(row.article_ids), refreshing)
             elif roll < 0.5 and self.undo:
-                before = self.undo.pop()
-                await self.press("u", refreshing)
-                self.read.update(before)
+                await self.undo_last(refreshing)
                 await self.settle()
             elif row is not None:
                 await self.press("enter")
@@ -665,13 +670,9 @@ class User:
                     self.did([article["id"]], True)
                 await self.settle()
             elif roll < 0.57:
-                ids = list(screen.row.article_ids)
-                await self.press("R", refreshing)
-                self.did(ids, True)
+                await self.read_story(list(screen.row.article_ids), refreshing)
             elif roll < 0.61 and self.undo:
-                before = self.undo.pop()
-                await self.press("u", refreshing)
-                self.read.update(before)
+                await self.undo_last(refreshing)
             elif roll < 0.75 and article is not None and len(screen.row.article_ids) > 1:
                 await self.press("x")  # split it out into a story of its own: an index write
                 self.split[article["id"]] = self.pilot.app.workspace.store.story_of(article["id"])
