@@ -17,7 +17,9 @@ the articles near the date of the dated article it is most like, in any month
 (:meth:`GroupIndex.dates_of`). Similarity weighs terms by how rare they are among the articles of
 those weeks. In one language it mixes the cosine of all terms, of the anchors
 and of the names and numbers alone (the who and where of an event); between
-languages it is the cosine of the anchors. It fades with the gap between
+languages it is the cosine of the anchors. Articles whose gazetteer names lie
+in different countries keep only :data:`COUNTRY_FACTOR` of it (one central
+bank's rate cut is not another's). It fades with the gap between
 publication dates, so two protests in one city a week apart stay apart while
 the wire report and the next days' analysis meet. An article joins the story
 of the member it scores highest with when that score reaches :data:`JOIN_AT`
@@ -45,7 +47,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2  # 2: the general news concepts; an archive with older features is regrouped
 CONCEPTS = Path(__file__).resolve().parent / "data" / "concepts.yaml"
 
 # -- tuning: JOIN_AT, BEST_LINK, NAME_MIX, SAME_DAYS and LONE_JOIN are chosen on the dev events of
@@ -62,6 +64,8 @@ WINDOW_DAYS = 14  # articles further apart are never compared
 STORY_DAYS = 14  # an article dated this long after a story's first article starts another
 LONE_JOIN = True  # a lone article the new one matches well enough to have joined comes along to its story
 CURATED_MARGIN = 0.03  # a story holding the seeds or your corrections takes an article only this much surer
+COUNTRY_APART = 0.2  # articles whose places lie in different countries (the cosine of their
+COUNTRY_FACTOR = 0.6  # countries' shares below COUNTRY_APART) keep this share of their likeness
 BEST_LINK = 1.0  # a story's score: this share of its best member, the rest the mean of its members
 TOPIC_AT = 0.30  # stories whose anchors meet this well over weeks share a topic
 TOPIC_DAYS = 120  # stories further apart than this are not put in one topic
@@ -416,6 +420,7 @@ class Doc:
     anchors: frozenset[str] = frozenset()  # the terms that are names, numbers or concepts
     norms: tuple[float, float, float] = (0.0, 0.0, 0.0)  # see _norms
     norms_of: int = -1  # the _Idf (its serial) the norms were computed with
+    countries: dict[str, float] | None = None  # see _countries_of
 
 
 @dataclass
@@ -791,15 +796,13 @@ def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, name_norm, other: 
         return 0.0
     dot = anchor_dot = name_dot = 0.0
     weights, other_anchors = other.weights, other.anchors
-    for term, mine in vector.items():
-        weight = weights.get(term)
-        if weight is not None:
-            x = weight * idf[term] * mine
-            dot += x
-            if term in other_anchors:
-                anchor_dot += x
-                if term[:2] != "c:":
-                    name_dot += x
+    for term in vector.keys() & weights.keys():  # (the few terms in common, found in C)
+        x = weights[term] * idf[term] * vector[term]
+        dot += x
+        if term in other_anchors:
+            anchor_dot += x
+            if term[:2] != "c:":
+                name_dot += x
     value = dot / (norm * other_norm)
     anchored = anchor_dot / (anchor_norm * other_anchor_norm) if anchor_norm and other_anchor_norm else 0.0
     named = name_dot / (name_norm * other_name_norm) if name_norm and other_name_norm else 0.0
@@ -808,11 +811,38 @@ def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, name_norm, other: 
         value = max(value, CROSS_LANGUAGE * anchored)
     else:
         value = (1 - ANCHOR_MIX - NAME_MIX) * value + ANCHOR_MIX * anchored + NAME_MIX * named
+    if COUNTRY_FACTOR < 1.0:  # a central bank's rate cut in Yerevan is not the one in Tbilisi
+        mine, theirs = _countries_of(doc), _countries_of(other)
+        if mine and theirs and sum(v * theirs.get(c, 0.0) for c, v in mine.items()) < COUNTRY_APART:
+            value *= COUNTRY_FACTOR
     if TITLE_MIX and doc.headline and other.headline:
         value = (1 - TITLE_MIX) * value + TITLE_MIX * _headline_similarity(doc.headline, other.headline, idf, cross)
     if doc.dated and other.dated:
         value *= fade(abs(doc.day - other.day))
     return value
+
+
+@lru_cache(maxsize=1)
+def _place_countries() -> dict[str, str]:
+    """The country of each of the gazetteer's places, people and institutions that has one."""
+    from .relevance import _load_gazetteer
+
+    return {name: entry.country for name, entry in _load_gazetteer().entries.items() if entry.country}
+
+
+def _countries_of(doc: Doc) -> dict[str, float]:
+    """The countries an article's gazetteer names lie in, by weight, as a unit vector (kept on the doc)."""
+    if doc.countries is None:
+        where = _place_countries()
+        found: dict[str, float] = {}
+        for term, weight in doc.weights.items():
+            if term[:2] == "g:":
+                country = where.get(term[2:])
+                if country:
+                    found[country] = found.get(country, 0.0) + weight
+        norm = math.sqrt(sum(v * v for v in found.values()))
+        doc.countries = {c: v / norm for c, v in found.items()} if norm else {}
+    return doc.countries
 
 
 def _headline_similarity(one: tuple[str, ...], other: tuple[str, ...], idf: _Idf, anchors_only: bool) -> float:
