@@ -794,15 +794,14 @@ def _similarity(doc: Doc, vector, norm, anchors, anchor_norm, name_norm, other: 
     other_norm, other_anchor_norm, other_name_norm = _norms(other, idf)
     if not other_norm:
         return 0.0
-    dot = anchor_dot = name_dot = 0.0
     weights, other_anchors = other.weights, other.anchors
-    for term in vector.keys() & weights.keys():  # (the few terms in common, found in C)
-        x = weights[term] * idf[term] * vector[term]
-        dot += x
-        if term in other_anchors:
-            anchor_dot += x
-            if term[:2] != "c:":
-                name_dot += x
+    # Over the few terms in common (a set's order, which varies from process to
+    # process: fsum's exact sums make the result the same in every one).
+    products = [(term, weights[term] * idf[term] * vector[term]) for term in vector.keys() & weights.keys()]
+    dot = math.fsum(x for _, x in products)
+    anchored_products = [(term, x) for term, x in products if term in other_anchors]
+    anchor_dot = math.fsum(x for _, x in anchored_products)
+    name_dot = math.fsum(x for term, x in anchored_products if term[:2] != "c:")
     value = dot / (norm * other_norm)
     anchored = anchor_dot / (anchor_norm * other_anchor_norm) if anchor_norm and other_anchor_norm else 0.0
     named = name_dot / (name_norm * other_name_norm) if name_norm and other_name_norm else 0.0
