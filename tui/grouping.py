@@ -934,9 +934,9 @@ def survivor(one: str, other: str, sizes: Mapping[str, int], pinned: set[str],
     """Which of two stories found to be one keeps its id (None: they stay apart).
 
     The larger keeps it, so a growing story's id is stable; a story holding an
-    article put there on purpose (the seeds) is never dissolved into another;
-    a story a user corrected (``fixed``: an article moved in, or split out)
-    never merges, so the articles split from it do not come back.
+    article put there on purpose (the seeds, a user's move) is never dissolved
+    into another; a story a user split an article out into (``fixed``) never
+    merges, so the story the article left does not come back to it.
     """
     if one in fixed or other in fixed:
         return None

@@ -1024,7 +1024,7 @@ class Store:
         """
         with self.writing():
             articles = self._articles.raw()
-            live = {i: p for i, p in self._pins.raw().items() if i in articles}
+            live = self._live_pins()
             pins = {i: p["story"] for i, p in live.items()}
             fixed = _split_out(live)
             stored: dict[str, dict] = {}
