@@ -366,7 +366,7 @@ def test_a_lone_article_joins_the_story_a_later_report_links_it_to(store):
 
 def test_an_article_split_out_stays_out_when_new_reports_match_both(store):
     """A second outlet's copy of the split-out report matches it and its old story alike;
-    it joins one of them, and the two stay apart."""
+    the story of its own holds only the article split out into it, and the two stay apart."""
     items = [i for i, e in corpus_items("test") if e == "shovi-landslide"]
     ids = store.add_articles(items[:3])
     story = store.story_of(ids[0])
@@ -375,10 +375,23 @@ def test_an_article_split_out_stays_out_when_new_reports_match_both(store):
     copy = NewArticle(key="copy-of-1", title=items[1].title, feed="Another outlet", text=items[1].text,
                       published=items[1].published)
     [added] = store.add_articles([copy])
-    assert store.story_of(added) in (story, apart)
+    assert store.story_of(added) != apart
     assert store.story_of(ids[1]) == apart and store.story_of(ids[0]) == story and apart != story
     store.regroup()  # and when everything is grouped again
     assert store.story_of(ids[1]) == apart and store.story_of(ids[0]) == store.story_of(ids[2]) != apart
+
+
+def test_regroup_keeps_the_first_report_split_out_on_its_own(store):
+    """The earliest report is placed first when everything is grouped again: the later
+    ones, however like it, do not join the story of its own it was split out into."""
+    items = sorted((i for i, e in corpus_items("test") if e == "shovi-landslide"), key=lambda i: i.published or "")
+    ids = store.add_articles(items)
+    story = store.story_of(ids[1])
+    apart = store.move_article(ids[0], None)
+    store.regroup()
+    assert store.story_of(ids[0]) == apart
+    assert [store.story_of(i) for i in ids[1:]].count(apart) == 0
+    assert store.story_of(ids[1]) == store.story_of(ids[2]) == story
 
 
 def test_an_article_moved_into_a_story_stays_with_it_after_regroup(store):

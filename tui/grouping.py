@@ -936,7 +936,8 @@ def survivor(one: str, other: str, sizes: Mapping[str, int], pinned: set[str],
     The larger keeps it, so a growing story's id is stable; a story holding an
     article put there on purpose (the seeds, a user's move) is never dissolved
     into another; a story a user split an article out into (``fixed``) never
-    merges, so the story the article left does not come back to it.
+    merges, so the story the article left does not come back to it (nor does an
+    article join it: see :meth:`GroupIndex.place`'s ``exclude``).
     """
     if one in fixed or other in fixed:
         return None
@@ -968,7 +969,8 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
 
     ``articles`` are (id, stored features with "d" date and "u" dated);
     ``pins`` articles a user (or the seeds) put in a story, which stay there;
-    ``fixed`` the stories a user split an article out into, which never merge.
+    ``fixed`` the stories a user split an article out into, which hold only it:
+    no article joins them, and they never merge.
     Returns each article's story and why it is there.
     """
     pins = dict(pins or {})
@@ -991,7 +993,7 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
                 if survivor(chosen, other, {}, pinned, fixed) == chosen:
                     _absorb(other, chosen, story, members, index, why, article_id)
         else:
-            placement = index.place(doc, moment, curated=pinned.__contains__)
+            placement = index.place(doc, moment, curated=pinned.__contains__, exclude=fixed.__contains__)
             if placement.match is None:
                 chosen, why[article_id] = new_story(article_id), {"by": "new"}
             else:

@@ -211,8 +211,8 @@ def _describe(members: list[grouping.Doc]) -> dict[str, Any]:
 
 
 def _split_out(pins: dict[str, dict]) -> set[str]:
-    """The stories someone made by splitting an article out (``x``): they never merge,
-    so the story it was split from does not come back to it."""
+    """The stories someone made by splitting an article out (``x``): no article joins
+    them and they never merge, so the story it was split from does not come back to it."""
     return {p["story"] for article_id, p in pins.items()
             if p.get("by") == "you" and p.get("story") == make_id("story:apart:" + article_id)}
 
@@ -885,8 +885,11 @@ class Store:
 
     def _place(self, doc: grouping.Doc, moment: str, moves: _Moves, near: str | None = None) -> tuple[str, dict]:
         """The story a new article joins (merging stories it shows to be one), and why."""
-        curated = {p.get("story") for p in (self._live_pins() | moves.pins).values()}
-        placement = self._groups.place(doc, moment, curated=curated.__contains__, near=near)
+        pins = self._live_pins() | moves.pins
+        curated = {p.get("story") for p in pins.values()}
+        apart = _split_out(pins)  # a story an article was split out into holds only it
+        placement = self._groups.place(doc, moment, curated=curated.__contains__, exclude=apart.__contains__,
+                                       near=near)
         if placement.match is None:
             return make_id("story:" + doc.id), {"by": "new"}
         match = placement.match
