@@ -1,13 +1,16 @@
 """Story grouping benchmark: quality on the labelled corpus, and cost at 50,000 articles.
 
-    .venv/bin/python bench/grouping.py quality [--tune] [--errors]
+    .venv/bin/python bench/grouping.py quality [--tune] [--errors] [--background N]
     .venv/bin/python bench/grouping.py speed [--articles 50000]
 
 quality: pairwise and B-cubed precision/recall/F1 on tests/data/stories
 (dev and test events apart), grouping as `refresh` does (articles added to a
 real archive in a temporary folder, outlet by outlet) and as `regroup` does
-(all at once, in date order). --tune searches the thresholds on the dev
-events only and prints the best; the shipped values live in tui/grouping.py.
+(all at once, in date order). --background N also groups each split among N
+copies of the other split's articles (so: of other events) as `regroup` does,
+spread over the corpus's months, as in a busy archive. --tune searches the
+thresholds on the dev events only and prints the best; the shipped values
+live in tui/grouping.py.
 
 speed: builds an archive of N articles (the corpus's articles re-dated over
 two years, with their names and numbers changed, so that look-alikes abound),
@@ -47,15 +50,15 @@ def corpus_with_seeds():
 
 
 def stored_features(articles, seeds):
+    """Features as the archive stores them: an undated article's date is when it was found (now)."""
+    found = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out = {}
     for a in articles:
         moment = normalise_date(a.published)
-        out[a.id] = {**grouping.features(a.title, a.text), "d": moment or "2026-01-01T00:00:00+00:00",
-                     "u": bool(moment)}
+        out[a.id] = {**grouping.features(a.title, a.text), "d": moment or found, "u": bool(moment)}
     for seed in seeds:
         moment = normalise_date(seed.published)
-        out[seed.key] = {**grouping.features(seed.title, seed.text),
-                         "d": moment or "2026-01-01T00:00:00+00:00", "u": bool(moment)}
+        out[seed.key] = {**grouping.features(seed.title, seed.text), "d": moment or found, "u": bool(moment)}
     return out
 
 
@@ -93,6 +96,7 @@ def by_store(articles, seeds, split):
                      for a in by_outlet[outlet]]
             for article_id, a in zip(store.add_articles(batch), by_outlet[outlet]):
                 ids[article_id] = a.id
+        store.look_again(ids)  # as a refresh does at its end
         stories = {}
         for row in store.stories_json():
             for art in row["articles"]:
@@ -218,12 +222,36 @@ def quality(args):
             seed_story_report(articles, seeds, stored)
         if args.errors:
             errors(articles, seeds, features, stored)
+    if args.background:
+        at_scale(articles, seeds, features, args.background)
+
+
+def at_scale(articles, seeds, features, n):
+    """Each split's events among N other articles: copies of the other split's (other events,
+    of the same kinds), names and numbers changed, spread over the corpus's months."""
+    dates = sorted(f["d"] for f in features.values() if f["u"])
+    start = datetime.fromisoformat(dates[0]) - timedelta(days=30)
+    days = (datetime.fromisoformat(dates[-1]) - start).days + 30
+    print(f"among {n:,} other articles ({start:%Y-%m} to {start + timedelta(days=days):%Y-%m}), as regroup groups them:")
+    for split, other in (("dev", "test"), ("test", "dev")):
+        base = [a for a in articles if a.split == other]
+        crowd = [(f"background:{i}", {**grouping.features(item.title, item.text), "d": item.published, "u": True})
+                 for i, item in enumerate(synthetic(base, n, random.Random(11), start, days))]
+        truth = truth_of(articles, seeds, split)
+        pins = {seed.key: SEEDS_STORY for seed in seeds if seed.key in truth}
+        t = time.perf_counter()
+        story, _ = grouping.cluster([(i, features[i]) for i in truth] + crowd, pins)
+        took = time.perf_counter() - t
+        report(f"{split} events ({took:.0f} s)", truth, {i: story[i] for i in truth})
+        if split == "test":
+            seed_story_report(articles, seeds, story)
+            crowded = sum(1 for i, s in story.items() if s == story[seeds[0].key] and i.startswith("background:"))
+            print(f"  seed story: {crowded} of the other articles")
 
 
 # -- speed -----------------------------------------------------------------------
-def synthetic(articles, n, rng):
+def synthetic(articles, n, rng, start=datetime(2024, 1, 1, tzinfo=timezone.utc), days=2 * 365):
     """N articles made from the corpus: re-dated over two years, names and numbers changed."""
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     words = sorted({w for a in articles for w in a.text.split() if w[:1].isupper() and len(w) > 4})
     out = []
     for i in range(n):
@@ -232,7 +260,7 @@ def synthetic(articles, n, rng):
         for _ in range(3):  # other names, so copies are look-alikes, not duplicates
             text = text.replace(rng.choice(words), rng.choice(words))
         text = text.replace("2025", str(rng.randint(2000, 2030))) + f" {rng.randint(10, 999)} people."
-        when = start + timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60))
+        when = start + timedelta(minutes=rng.randint(0, days * 24 * 60))
         out.append(NewArticle(key=f"synthetic:{i}", title=base.title, feed=base.outlet, text=text,
                               published=when.isoformat()))
     return out
@@ -307,6 +335,8 @@ def main():
     q = sub.add_parser("quality")
     q.add_argument("--tune", action="store_true")
     q.add_argument("--errors", action="store_true")
+    q.add_argument("--background", type=int, default=0, metavar="N",
+                   help="also group each split among N other articles (copies of the other split's)")
     s = sub.add_parser("speed")
     s.add_argument("--articles", type=int, default=50_000)
     args = parser.parse_args()

@@ -324,3 +324,29 @@ def test_a_refresh_stops_at_once_when_cancelled_and_keeps_what_finished(server, 
     assert [r.outcome for r in summary.reports] == ["updated", "waiting"]
     assert store.has_article(make_id("https://f.example/1"))
     assert store.feed_states()[server.url("/slow")].get("failures", 0) == 0  # stopping is not the feed's fault
+
+
+def test_a_refresh_of_several_writes_ends_by_placing_lone_articles_again(server, tmp_path, monkeypatch):
+    """Four outlets' reports of one fire, stored as each feed comes in (a write each): the
+    first came when nothing like it was stored; at the refresh's end it meets the rest."""
+    from email.utils import format_datetime
+    from datetime import datetime
+
+    from stories_corpus import load
+
+    import tui.refresh
+
+    monkeypatch.setattr(tui.refresh, "FLUSH_EVERY_ARTICLES", 1)  # a write per feed, as a long refresh makes
+    reports = [a for a in load() if a.event == "yerevan-substation-fire-blackout"]
+    feeds = "feeds:\n"
+    for n, k in enumerate((1, 2, 3, 0)):  # in this order, 0.5 s apart
+        a = reports[k]
+        server.add(f"/f{k}", delay=0.5 * n, body=rss([{
+            "title": a.title, "link": f"https://outlet{k}.example/fire", "description": a.text,
+            "pubDate": format_datetime(datetime.fromisoformat(a.published))}]))
+        feeds += f"  - url: BASE/f{k}\n    name: {a.outlet}\n    regional: true\n    extract: false\n"
+    store = Store(tmp_path / "data")
+    summary = refresh(config_for(server, tmp_path, feeds), store)
+    assert len(summary.new_ids) == 4
+    stories = {store.story_of(make_id(f"https://outlet{k}.example/fire")) for k in range(4)}
+    assert len(stories) == 2  # without the second look: 3 (report 1 alone)

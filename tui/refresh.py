@@ -148,6 +148,7 @@ class Refresher:
         self._pool = None  # a ProcessPoolExecutor, started on first need
         self._pending: list[NewArticle] = []
         self._new_ids: list[str] = []
+        self._writes = 0  # of new articles, each placing its own (see Store.look_again)
         self._claimed: set[str] = set()  # item keys this run has taken on
         self._keys_by_feed: dict[str, list[str]] = {}
         self._last_flush = 0.0
@@ -260,6 +261,9 @@ class Refresher:
                 self.store.save_feed_states({url: states[url] for url in done})
                 raise
         await self._flush(force=True)
+        if self._writes > 1 and not self._cancelled:
+            # Each write placed its own articles: those left (nearly) alone meet the later writes'.
+            await asyncio.get_running_loop().run_in_executor(None, self.store.look_again, self._new_ids)
         # What each feed added, counted from what the archive took: another
         # process may have stored some of the same items first.
         stored = set(self._new_ids)
@@ -493,4 +497,5 @@ class Refresher:
             if batch:
                 ids = await asyncio.get_running_loop().run_in_executor(None, self.store.add_articles, batch)
                 self._new_ids.extend(ids)
+                self._writes += 1
             self._last_flush = time.monotonic()

@@ -795,6 +795,7 @@ class Store:
             items = list(items)
             computed: dict[str, dict] = {}
             near: dict[str, str] = {}
+            placed: list[tuple[grouping.Doc, str, str]] = []  # the articles grouping placed
             if not story:  # undated articles: when their events were, all found in one reading
                 undated = []
                 for item in items:
@@ -818,6 +819,7 @@ class Store:
                     moves.leads.setdefault(story, article_id)
                 else:
                     story_id, group = self._place(doc, moment, moves, near.get(article_id, moment))
+                    placed.append((doc, moment, near.get(article_id, moment)))
                 doc.story = story_id
                 self._pending_story[article_id] = story_id
                 month = grouping.month_of(moment)
@@ -863,6 +865,10 @@ class Store:
                     "group": group,
                 }
                 added.append(article_id)
+            # (The last article placed met every other already.)
+            for article_id, group in self._look_again(placed[:-1], moves).items():
+                more = detail_docs.get(article_id) or self._details.raw().get(article_id, {})
+                detail_docs[article_id] = {**more, "group": group}
             for number, docs in bodies.items():
                 self._shard(number).table("bodies").put_many(docs)
             for month, docs in features.items():
@@ -898,6 +904,62 @@ class Store:
             story_id = self._merge(story_id, other, moves, via=doc.id)
         group = {"by": "auto", "score": round(match.score, 3), "with": match.best, "shared": match.shared}
         return story_id, group
+
+    def look_again(self, article_ids: Iterable[str]) -> int:
+        """Place again those of these articles that are still alone or in pairs.
+
+        A refresh stores its articles as they come, each write placing its own;
+        at its end, its new articles left (nearly) alone meet those stored
+        after them. Returns how many joined another story.
+        """
+        with self.writing():
+            articles = self._articles.raw()
+            docs = []
+            for article_id in dict.fromkeys(article_ids):
+                hot = articles.get(article_id)
+                if hot is not None:
+                    doc = self._groups.month(grouping.month_of(hot["date"])).docs.get(article_id)
+                    if doc is not None:
+                        docs.append((doc, hot["date"]))
+            near = self._groups.dates_of([d for d, _ in docs if not d.dated and
+                                          len(self._members(d.story)) <= grouping.LOOK_AGAIN])
+            moves = _Moves()
+            found = self._look_again([(d, moment, near.get(d.id, moment)) for d, moment in docs], moves)
+            if not moves.moved:
+                return 0
+            now = utc_now()
+            details = self._details.raw()
+            detail_docs = {i: {**details.get(i, {}), "group": group} for i, group in found.items()}
+            for article_id, via in moves.via.items():
+                more = detail_docs.get(article_id) or details.get(article_id)
+                if via and more is not None and (more.get("group") or {}).get("by") == "new":
+                    detail_docs[article_id] = {**more, "group": {"by": "merged", "with": via, "at": now}}
+            self._details.put_many(detail_docs)
+            self._put_articles({i: {**articles[i], "story": s} for i, s in moves.moved.items()})
+            self._save_stories(moves)
+            return len(found)
+
+    def _look_again(self, placed: list[tuple[grouping.Doc, str, str]], moves: _Moves) -> dict[str, dict]:
+        """Place again the articles of ``placed`` left in small stories (doc, date, near date).
+
+        An article placed early met those after it only as they came. Returns
+        the new reasons of the articles that moved.
+        """
+        pins = self._live_pins() | moves.pins
+        curated = {p.get("story") for p in pins.values()}
+        apart = _split_out(pins)
+        found = {}
+        for doc, moment, near in placed:
+            own = doc.story
+            if own in curated or len(self._members(own)) > grouping.LOOK_AGAIN:
+                continue
+            placement = self._groups.place(doc, moment, curated=curated.__contains__, near=near,
+                                           exclude=lambda s: s == own or s in apart)
+            match = placement.match
+            if match is not None and self._merge(match.story, own, moves, via=doc.id) != own:
+                found[doc.id] = {"by": "auto", "score": round(match.score, 3), "with": match.best,
+                                 "shared": match.shared}
+        return found
 
     def _merge(self, one: str, other: str, moves: _Moves, via: str = "") -> str:
         """Make two stories one (see :func:`grouping.survivor`); return the id that stays."""
