@@ -255,6 +255,41 @@ def test_stories_json_carries_topic_and_terms_and_regroup_runs(tmp_path, config_
     assert text.returncode == 0 and text.stdout.startswith(b"regrouped ")
 
 
+def test_one_days_quakes_in_two_places_are_marked_down_by_their_names():
+    """The Khoy and the Van earthquakes share their words (magnitude, aftershocks, felt in
+    Yerevan) but hardly a name or number: their likeness keeps NAMES_FACTOR of itself.
+    Two reports of one quake share their names, and keep all of theirs."""
+    from tui.store import normalise_date
+
+    by_id = {a.id: a for a in CORPUS}
+    docs, dates = {}, {}
+    for key in ("iran-khoy-earthquake/0", "iran-khoy-earthquake/2", "van-earthquake/0"):
+        a = by_id[key]
+        dates[key] = normalise_date(a.published)
+        docs[key] = grouping.make_doc(key, {**grouping.features(a.title, a.text), "d": dates[key], "u": True}, "")
+    months: dict[str, dict] = {}
+    index = grouping.GroupIndex(lambda name: (months.setdefault(name, {}), None), lambda i: "s", months.keys)
+    for key, doc in docs.items():
+        index.add(grouping.month_of(dates[key]), doc)
+    idf = grouping._Idf(list(index.months.values()), len(docs))
+
+    def likeness(one: str, other: str) -> float:
+        doc = docs[one]
+        norm, anchor_norm, name_norm = grouping._norms(doc, idf)
+        return grouping._similarity(doc, grouping._weigh(doc.weights, idf), norm, anchor_norm, name_norm,
+                                    docs[other], idf)
+
+    saved = grouping.NAMES_FACTOR
+    try:
+        apart, same = likeness("iran-khoy-earthquake/0", "van-earthquake/0"), likeness(
+            "iran-khoy-earthquake/0", "iran-khoy-earthquake/2")
+        grouping.NAMES_FACTOR = 1.0
+        assert apart == pytest.approx(saved * likeness("iran-khoy-earthquake/0", "van-earthquake/0"))
+        assert same == likeness("iran-khoy-earthquake/0", "iran-khoy-earthquake/2")
+    finally:
+        grouping.NAMES_FACTOR = saved
+
+
 def test_names_meet_across_scripts():
     assert grouping.name_key("Екатеринбурге") == grouping.name_key("Yekaterinburg")
     assert grouping.name_key("Сафаровых") == grouping.name_key("Safarov")

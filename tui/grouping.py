@@ -70,6 +70,8 @@ LOOK_AGAIN = 2  # stories of at most this many articles are placed again once th
 CURATED_MARGIN = 0.03  # a story holding the seeds or your corrections takes an article only this much surer
 COUNTRY_APART = 0.2  # articles whose places lie in different countries (the cosine of their
 COUNTRY_FACTOR = 0.6  # countries' shares below COUNTRY_APART) keep this share of their likeness
+NAMES_APART = 0.05  # articles that both name places, people or numbers, and share almost none
+NAMES_FACTOR = 0.6  # of them (their names' likeness below NAMES_APART), keep this share of their likeness
 BEST_LINK = 1.0  # a story's score: this share of its best member, the rest the mean of its members
 TOPIC_AT = 0.30  # stories whose anchors meet this well over weeks share a topic
 TOPIC_DAYS = 120  # stories further apart than this are not put in one topic
@@ -819,6 +821,8 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
         mine, theirs = _countries_of(doc), _countries_of(other)
         if mine and theirs and sum(v * theirs.get(c, 0.0) for c, v in mine.items()) < COUNTRY_APART:
             value *= COUNTRY_FACTOR
+        elif name_norm and other_name_norm and named < NAMES_APART:  # one day's quakes at Khoy and at Van
+            value *= NAMES_FACTOR
     if TITLE_MIX and doc.headline and other.headline:
         value = (1 - TITLE_MIX) * value + TITLE_MIX * _headline_similarity(doc.headline, other.headline, idf, cross)
     if doc.dated and other.dated:
