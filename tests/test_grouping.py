@@ -18,6 +18,7 @@ from tui.store import NewArticle, Store, make_id
 from tui.workspace import SEED_STORY, load_seeds
 
 CORPUS = load()
+CORPUS_EVENT = {a.id: a.event for a in CORPUS}
 
 
 def corpus_items(split: str) -> list[tuple[NewArticle, str]]:
@@ -109,6 +110,31 @@ def test_regroup_in_runs_side_by_side_groups_as_one_run_does():
         assert partition(found) == partition(one)
         assert set(found.values()) == set(one.values())  # named for the same first articles
         assert {i: w["by"] for i, w in why.items()} == {i: w["by"] for i, w in why_one.items()}
+    # What you decided holds across a cut: an event's later report, in a later run, moved
+    # into a story of yours (alone, or with a report of the run before), or split out.
+    crossing = set()
+    for count in (2, 3):
+        for context, start, end in grouping._parts(dated, count)[1:]:
+            crossing |= ({CORPUS_EVENT[i] for i, _ in dated[context:start]}
+                         & {CORPUS_EVENT[i] for i, _ in dated[start:end]})
+    crossing = sorted(crossing)
+    assert len(crossing) >= 3
+    pins, fixed = {}, set()
+    for n, event in enumerate(crossing):
+        ids = [i for i, _ in dated if CORPUS_EVENT[i] == event]
+        if n % 3 == 0:
+            pins[ids[-1]] = f"yours:{event}"
+        elif n % 3 == 1:
+            pins[ids[-1]] = pins[ids[0]] = f"yours:{event}"
+        else:
+            pins[ids[-1]] = f"apart:{ids[-1]}"
+            fixed.add(pins[ids[-1]])
+    one, _ = grouping.cluster(stored, pins, processes=1, fixed=fixed)
+    for processes in (2, 3):
+        found, _ = grouping.cluster(stored, pins, processes=processes, fixed=fixed)
+        assert all(found[i] == story for i, story in pins.items()), processes
+        assert all(list(found.values()).count(story) == 1 for story in fixed), processes
+        assert partition(found) == partition(one), processes
 
 
 LOOK_ALIKES = [

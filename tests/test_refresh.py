@@ -346,7 +346,8 @@ def test_a_refresh_of_several_writes_ends_by_placing_lone_articles_again(server,
             "pubDate": format_datetime(datetime.fromisoformat(a.published))}]))
         feeds += f"  - url: BASE/f{k}\n    name: {a.outlet}\n    regional: true\n    extract: false\n"
     store = Store(tmp_path / "data")
-    summary = refresh(config_for(server, tmp_path, feeds), store)
-    assert len(summary.new_ids) == 4
+    refresher = Refresher(config_for(server, tmp_path, feeds), store, workers=2)
+    summary = refresher.run()
+    assert len(summary.new_ids) == 4 and refresher._writes == 4
     stories = {store.story_of(make_id(f"https://outlet{k}.example/fire")) for k in range(4)}
     assert len(stories) == 2  # without the second look: 3 (report 1 alone)

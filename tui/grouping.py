@@ -683,7 +683,7 @@ class GroupIndex:
             # (A member sharing none of the rarer terms looked at is not compared: what it could
             # share is common words. Measured: the corpus's figures unchanged, alone and among
             # 20,000 other articles, in about 85% of the time.)
-            sims = {m: similarity(m) if m in sharing else 0.0 for m in members}
+            sims = {m: similarity(m) if m in sharing or BEST_LINK < 1.0 else 0.0 for m in members}
             best = max(sims, key=sims.__getitem__)
             score = BEST_LINK * sims[best] + (1 - BEST_LINK) * sum(sims.values()) / len(sims)
             stories[other.story] = Match(other.story, score, best, [], len(days))
@@ -760,12 +760,15 @@ class _Idf(dict):
         self.serial = next(self.serials)
         self.months = months
         self.counts = [m.df for m in months]
+        self.dfs: dict[str, int] = {}
         self.total = total
 
     def df(self, term: str) -> int:
-        found = 0
-        for counts in self.counts:
-            found += counts.get(term, 0)
+        """In how many articles the term is, as counted when its rarity was first asked for
+        (the counts grow as articles are added; the rarity, and so this, is kept)."""
+        found = self.dfs.get(term)
+        if found is None:
+            found = self.dfs[term] = sum(counts.get(term, 0) for counts in self.counts)
         return found
 
     def __missing__(self, term: str) -> float:
@@ -817,12 +820,13 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
         value = max(value, CROSS_LANGUAGE * anchored)
     else:
         value = (1 - ANCHOR_MIX - NAME_MIX) * value + ANCHOR_MIX * anchored + NAME_MIX * named
-    if COUNTRY_FACTOR < 1.0:  # a central bank's rate cut in Yerevan is not the one in Tbilisi
-        mine, theirs = _countries_of(doc), _countries_of(other)
-        if mine and theirs and sum(v * theirs.get(c, 0.0) for c, v in mine.items()) < COUNTRY_APART:
-            value *= COUNTRY_FACTOR
-        elif name_norm and other_name_norm and named < NAMES_APART:  # one day's quakes at Khoy and at Van
-            value *= NAMES_FACTOR
+    # A central bank's rate cut in Yerevan is not the one in Tbilisi; one day's quakes
+    # at Khoy and at Van are two. (One of the two rules at most.)
+    mine, theirs = _countries_of(doc), _countries_of(other)
+    if mine and theirs and sum(v * theirs.get(c, 0.0) for c, v in mine.items()) < COUNTRY_APART:
+        value *= COUNTRY_FACTOR
+    elif name_norm and other_name_norm and named < NAMES_APART:
+        value *= NAMES_FACTOR
     if TITLE_MIX and doc.headline and other.headline:
         value = (1 - TITLE_MIX) * value + TITLE_MIX * _headline_similarity(doc.headline, other.headline, idf, cross)
     if doc.dated and other.dated:
@@ -982,6 +986,7 @@ class _Clustering:
         self.members: dict[str, set[str]] = {}
         self.why: dict[str, dict] = {}
         self.docs: dict[str, Doc] = {}
+        self.moments: dict[str, str] = {}  # where each article was placed (an undated one: its words' date)
         months: dict[str, dict] = {}
         self.index = GroupIndex(lambda name: (months.setdefault(name, {}), None), self.story.get, months.keys)
 
@@ -997,13 +1002,14 @@ class _Clustering:
         if article_id in pins:
             chosen, why[article_id] = pins[article_id], {"by": "pinned"}
             # A story grouped before this article came along may be its story: one event.
-            placement = index.place(doc, moment, exclude=lambda s: s == chosen)
+            placement = index.place(doc, moment, exclude=lambda s: s == chosen, near=moment)
             others = [placement.match.story] if placement.match else []
             for other in others + placement.merge:
                 if survivor(chosen, other, {}, pinned, fixed) == chosen:
                     _absorb(other, chosen, story, members, index, why, article_id)
         else:
-            placement = index.place(doc, moment, curated=pinned.__contains__, exclude=fixed.__contains__)
+            placement = index.place(doc, moment, curated=pinned.__contains__, exclude=fixed.__contains__,
+                                    near=moment)
             if placement.match is None:
                 chosen, why[article_id] = self.new_story(article_id), {"by": "new"}
             else:
@@ -1022,11 +1028,12 @@ class _Clustering:
         self.put(doc, moment, chosen)
 
     def put(self, doc: Doc, moment: str, story_id: str) -> None:
-        """Add a placed article to its story and to the index."""
+        """Add a placed article to its story and to the index (in the month of ``moment``)."""
         doc.story = story_id
         self.story[doc.id] = story_id
         self.members.setdefault(story_id, set()).add(doc.id)
         self.docs[doc.id] = doc
+        self.moments[doc.id] = moment
         self.index.add(month_of(moment), doc)
 
     def look_again(self, ordered: list[tuple[str, Mapping]]) -> None:
@@ -1037,11 +1044,12 @@ class _Clustering:
         placed last, met none after it).
         """
         story, members, pinned, fixed = self.story, self.members, self.pinned, self.fixed
-        for article_id, stored in ordered:
+        for article_id, _ in ordered:
             own = story[article_id]
             if article_id in self.pins or own in pinned or own in fixed or len(members[own]) > LOOK_AGAIN:
                 continue
-            placement = self.index.place(self.docs[article_id], stored.get("d") or "",
+            moment = self.moments[article_id]
+            placement = self.index.place(self.docs[article_id], moment, near=moment,
                                          curated=pinned.__contains__, exclude=lambda s: s == own or s in fixed)
             match = placement.match
             if match is None:
@@ -1131,23 +1139,30 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
     """Place the runs side by side (the first here, the others in worker processes), then join them.
 
     A later run's story that holds articles of its context is the story those
-    articles are in (most of them) as the run before placed them.
+    articles are in (most of them) as the run before placed them; a story you
+    (or the seeds) made keeps its articles, and an article you put somewhere
+    stays there. Where no worker process can be started, one run places all.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+
+    from .pipeline import worker_init
+    from .refresh import _real_stderr
 
     try:
-        workers = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=multiprocessing.get_context("forkserver"))
-        with workers as pool:
-            later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed)
-                     for begin, _, end in runs[1:]]
+        with _real_stderr():  # (inside the reader, the workers need the process's own stderr)
+            pool = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=multiprocessing.get_context("forkserver"),
+                                       initializer=worker_init, initargs=(os.getpid(),))
+        with pool:
+            with _real_stderr():
+                later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed)
+                         for begin, _, end in runs[1:]]
             first = _place_part(dated[:runs[0][2]], state.pins, state.fixed)
             if progress:
                 progress(runs[0][2])
             results = [first] + [f.result() for f in later]
-    except (OSError, BrokenProcessPool):  # no worker processes to be had here: one run after all
-        results = [_place_part(dated, state.pins, state.fixed)]
+    except Exception:  # noqa: BLE001 (no workers to be had here: one run after all; a fault of
+        results = [_place_part(dated, state.pins, state.fixed)]  # the placing itself raises again here)
         runs = [(0, 0, len(dated))]
     final: dict[str, str] = {}
 
@@ -1160,15 +1175,23 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
             by_story.setdefault(story[article_id], []).append(article_id)
         for story_id, ids in by_story.items():
             known = [i for i in ids if i in final]  # its context: placed by the run before
-            target = Counter(final[i] for i in known).most_common(1)[0][0] if known else named(story_id)
+            if story_id in state.pinned or not known:
+                target = named(story_id)
+            else:
+                target = Counter(final[i] for i in known).most_common(1)[0][0]
             for article_id in ids:
                 if article_id in final:
                     continue
-                final[article_id] = target
+                final[article_id] = state.pins.get(article_id, target)
                 reason = why[article_id]
-                if known and reason.get("by") == "new":  # it came before the context's story joined it
-                    reason = {"by": "merged", "with": known[0]}
+                if known and target != named(story_id) and reason.get("by") == "new":
+                    reason = {"by": "merged", "with": known[0]}  # it came before the context's story joined it
                 state.why[article_id] = reason
+            if story_id in state.pinned:  # it took in its context's stories: they are its
+                for other in {final[i] for i in known} - {target}:
+                    if survivor(target, other, {}, state.pinned, state.fixed) == target:
+                        for article_id in [i for i, s in final.items() if s == other]:
+                            final[article_id] = target
     for article_id, stored in dated:
         doc = make_doc(article_id, stored, "")
         state.put(doc, stored["d"], final[article_id])

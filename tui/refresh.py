@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .config import Config, Feed
+from .errors import StoreBusy
 from .fetch import FetchLimits, Fetcher
 from .pipeline import JudgedEntry, extract, group_features_many, parse_and_judge, warm_up, worker_init
 from .store import CheckResult, NewArticle, Recheck, Store, make_id
@@ -263,7 +264,11 @@ class Refresher:
         await self._flush(force=True)
         if self._writes > 1 and not self._cancelled:
             # Each write placed its own articles: those left (nearly) alone meet the later writes'.
-            await asyncio.get_running_loop().run_in_executor(None, self.store.look_again, self._new_ids)
+            # (Every article is stored by now: an archive busy for long only skips this.)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.store.look_again, self._new_ids)
+            except StoreBusy:
+                pass
         # What each feed added, counted from what the archive took: another
         # process may have stored some of the same items first.
         stored = set(self._new_ids)

@@ -910,7 +910,7 @@ class Store:
 
         A refresh stores its articles as they come, each write placing its own;
         at its end, its new articles left (nearly) alone meet those stored
-        after them. Returns how many joined another story.
+        after them. Returns how many articles changed story.
         """
         with self.writing():
             articles = self._articles.raw()
@@ -937,7 +937,7 @@ class Store:
             self._details.put_many(detail_docs)
             self._put_articles({i: {**articles[i], "story": s} for i, s in moves.moved.items()})
             self._save_stories(moves)
-            return len(found)
+            return len(moves.moved)
 
     def _look_again(self, placed: list[tuple[grouping.Doc, str, str]], moves: _Moves) -> dict[str, dict]:
         """Place again the articles of ``placed`` left in small stories (doc, date, near date).
