@@ -88,6 +88,22 @@ def test_regroup_quality_on_the_held_out_events(store):
     assert pair_f1 >= 0.92 and b3_f1 >= 0.94  # without the second look: 0.89 and 0.93
 
 
+def test_regroup_without_worker_processes_places_all_in_one(monkeypatch):
+    """Where no worker process can be started (no forkserver, no semaphores), one run does it all."""
+    import multiprocessing
+
+    stored = [(a.id, {**grouping.features(a.title, a.text), "d": a.published, "u": True})
+              for a in CORPUS if a.split == "dev" and a.published]
+    assert len(grouping._parts(sorted(stored, key=lambda p: p[1]["d"]), 2)) == 2  # it would be cut
+    one, _ = grouping.cluster(stored, processes=1)
+
+    def no_workers(*args, **kwargs):
+        raise ValueError("cannot find context for 'forkserver'")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_workers)
+    assert grouping.cluster(stored, processes=2)[0] == one
+
+
 def test_regroup_in_runs_side_by_side_groups_as_one_run_does():
     """A large regroup places runs of time in worker processes, each after the weeks before
     it; on the corpus (cut in two and in three) the stories are those of one run."""

@@ -1149,6 +1149,7 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
     from .pipeline import worker_init
     from .refresh import _real_stderr
 
+    done = 0
     try:
         with _real_stderr():  # (inside the reader, the workers need the process's own stderr)
             pool = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=multiprocessing.get_context("forkserver"),
@@ -1157,19 +1158,22 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
             with _real_stderr():
                 later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed)
                          for begin, _, end in runs[1:]]
-            first = _place_part(dated[:runs[0][2]], state.pins, state.fixed)
+            for article_id, stored in dated[:runs[0][2]]:  # the first run, here, meanwhile
+                state.place(article_id, stored)
+                done += 1
             if progress:
-                progress(runs[0][2])
-            results = [first] + [f.result() for f in later]
-    except Exception:  # noqa: BLE001 (no workers to be had here: one run after all; a fault of
-        results = [_place_part(dated, state.pins, state.fixed)]  # the placing itself raises again here)
-        runs = [(0, 0, len(dated))]
-    final: dict[str, str] = {}
+                progress(done)
+            results = [f.result() for f in later]
+    except Exception:  # noqa: BLE001 (no workers to be had here: the rest in this run; a
+        for article_id, stored in dated[done:]:  # fault of the placing itself raises again here)
+            state.place(article_id, stored)
+        return
+    final = dict(state.story)
 
     def named(story_id: str) -> str:
         return state.new_story(story_id[1:]) if story_id.startswith(_UNNAMED) else story_id
 
-    for (begin, start, end), (story, why) in zip(runs, results):
+    for (begin, start, end), (story, why) in zip(runs[1:], results):
         by_story: dict[str, list[str]] = {}
         for article_id, _ in dated[begin:end]:
             by_story.setdefault(story[article_id], []).append(article_id)
@@ -1192,9 +1196,11 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
                     if survivor(target, other, {}, state.pinned, state.fixed) == target:
                         for article_id in [i for i, s in final.items() if s == other]:
                             final[article_id] = target
-    for article_id, stored in dated:
-        doc = make_doc(article_id, stored, "")
-        state.put(doc, stored["d"], final[article_id])
+    for gone, keep in {(state.story[i], s) for i, s in final.items() if i in state.story and state.story[i] != s}:
+        via = next(i for i, story_id in state.pins.items() if story_id == keep)  # (into a story you made)
+        _absorb(gone, keep, state.story, state.members, state.index, state.why, via)
+    for article_id, stored in dated[runs[0][2]:]:
+        state.put(make_doc(article_id, stored, ""), stored["d"], final[article_id])
 
 
 # -- topics: threads of stories over weeks ---------------------------------------
