@@ -1080,9 +1080,10 @@ def _parts(dated: list[tuple[str, Mapping]], count: int) -> list[tuple[int, int,
     """Where to cut the dated articles (in date order) into ``count`` runs placed side by side.
 
     Each run but the first is placed after the articles of the months its first
-    articles look back on (its context): so they meet the same articles, and the
-    same rarities, as placing all in one run does. Returns (context start,
-    start, end) indexes; one run where the runs would be too short for that.
+    articles look back on (its context): so they meet the same articles as
+    placing all in one run does (and, in windows of under IDF_EXACT articles,
+    the same rarities). Returns (context start, start, end) indexes; one run
+    where the runs would be too short for that.
     """
     size = len(dated)
     cuts = [size * k // count for k in range(count + 1)]
