@@ -1087,12 +1087,11 @@ def _parts(dated: list[tuple[str, Mapping]], count: int) -> list[tuple[int, int,
     """
     size = len(dated)
     cuts = [size * k // count for k in range(count + 1)]
+    months = [month_of(stored["d"]) for _, stored in dated]
     out = [(0, 0, cuts[1])]
     for k in range(1, count):
         start = cuts[k]
-        boundary = dated[start][1]["d"]
-        first_month = months_around(boundary, WINDOW_DAYS)[0]
-        context = bisect.bisect_left([d[1]["d"][:7] for d in dated], first_month)  # (months as "YYYY-MM")
+        context = bisect.bisect_left(months, months_around(dated[start][1]["d"], WINDOW_DAYS)[0])
         if context <= out[-1][1]:  # the context would reach into the run before the last: too short
             return [(0, 0, size)]
         out.append((context, start, cuts[k + 1]))

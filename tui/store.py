@@ -873,12 +873,7 @@ class Store:
                 self._shard(number).table("bodies").put_many(docs)
             for month, docs in features.items():
                 self._month_db(month).table("articles").put_many(docs)
-            details = self._details.raw()
-            for article_id, via in moves.via.items():  # an article that started a story merged away
-                more = detail_docs.get(article_id) or details.get(article_id)
-                if via and more is not None and (more.get("group") or {}).get("by") == "new":
-                    detail_docs[article_id] = {**more, "group": {"by": "merged", "with": via, "at": now}}
-            self._details.put_many(detail_docs)
+            self._details.put_many(self._merged_reasons(moves, detail_docs, now))
             for article_id, story_id in moves.moved.items():  # merged into another story
                 if article_id in hot_docs:
                     hot_docs[article_id]["story"] = story_id
@@ -891,9 +886,7 @@ class Store:
 
     def _place(self, doc: grouping.Doc, moment: str, moves: _Moves, near: str | None = None) -> tuple[str, dict]:
         """The story a new article joins (merging stories it shows to be one), and why."""
-        pins = self._live_pins() | moves.pins
-        curated = {p.get("story") for p in pins.values()}
-        apart = _split_out(pins)  # a story an article was split out into holds only it
+        curated, apart = self._corrections(moves)  # (a story split out into holds only its article)
         placement = self._groups.place(doc, moment, curated=curated.__contains__, exclude=apart.__contains__,
                                        near=near)
         if placement.match is None:
@@ -930,14 +923,26 @@ class Store:
             now = utc_now()
             details = self._details.raw()
             detail_docs = {i: {**details.get(i, {}), "group": group} for i, group in found.items()}
-            for article_id, via in moves.via.items():
-                more = detail_docs.get(article_id) or details.get(article_id)
-                if via and more is not None and (more.get("group") or {}).get("by") == "new":
-                    detail_docs[article_id] = {**more, "group": {"by": "merged", "with": via, "at": now}}
-            self._details.put_many(detail_docs)
+            self._details.put_many(self._merged_reasons(moves, detail_docs, now))
             self._put_articles({i: {**articles[i], "story": s} for i, s in moves.moved.items()})
             self._save_stories(moves)
             return len(moves.moved)
+
+    def _merged_reasons(self, moves: _Moves, detail_docs: dict[str, dict], now: str) -> dict[str, dict]:
+        """``detail_docs``, plus the new reason of each article that had started a story
+        merged away since: the article that showed the two to be one."""
+        details = self._details.raw()
+        for article_id, via in moves.via.items():
+            more = detail_docs.get(article_id) or details.get(article_id)
+            if via and more is not None and (more.get("group") or {}).get("by") == "new":
+                detail_docs[article_id] = {**more, "group": {"by": "merged", "with": via, "at": now}}
+        return detail_docs
+
+    def _corrections(self, moves: _Moves) -> tuple[set[str], set[str]]:
+        """What people (and the seeds) decided, this write's included: the stories holding
+        an article put there on purpose, and those an article was split out into."""
+        pins = self._live_pins() | moves.pins
+        return {p.get("story") for p in pins.values()}, _split_out(pins)
 
     def _look_again(self, placed: list[tuple[grouping.Doc, str, str]], moves: _Moves) -> dict[str, dict]:
         """Place again the articles of ``placed`` left in small stories (doc, date, near date).
@@ -945,9 +950,7 @@ class Store:
         An article placed early met those after it only as they came. Returns
         the new reasons of the articles that moved.
         """
-        pins = self._live_pins() | moves.pins
-        curated = {p.get("story") for p in pins.values()}
-        apart = _split_out(pins)
+        curated, apart = self._corrections(moves)
         found = {}
         for doc, moment, near in placed:
             own = doc.story
@@ -965,9 +968,7 @@ class Store:
         """Make two stories one (see :func:`grouping.survivor`); return the id that stays."""
         if one == other:
             return one
-        pins = self._live_pins() | moves.pins
-        pinned = {p.get("story") for p in pins.values()}
-        fixed = _split_out(pins)
+        pinned, fixed = self._corrections(moves)
         members = {sid: self._members(sid) for sid in (one, other)}
         keep = grouping.survivor(one, other, {sid: len(ids) for sid, ids in members.items()}, pinned, fixed)
         if keep is None:
