@@ -1146,16 +1146,15 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .pipeline import worker_init
-    from .refresh import _real_stderr
+    from .pipeline import real_stderr, worker_init
 
     done = 0
     try:
-        with _real_stderr():  # (inside the reader, the workers need the process's own stderr)
+        with real_stderr():  # (inside the reader, the workers need the process's own stderr)
             pool = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=multiprocessing.get_context("forkserver"),
                                        initializer=worker_init, initargs=(os.getpid(),))
         with pool:
-            with _real_stderr():
+            with real_stderr():
                 later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed)
                          for begin, _, end in runs[1:]]
             for article_id, stored in dated[:runs[0][2]]:  # the first run, here, meanwhile

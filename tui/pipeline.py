@@ -1,4 +1,4 @@
-"""The CPU-heavy steps of a refresh, run in worker processes on every core.
+"""The CPU-heavy steps of a refresh (and of a large regroup), run in worker processes on every core.
 
 Each function takes and returns plain picklable data. Heavy imports
 (feedparser, trafilatura, the gazetteer) happen in the workers, once each.
@@ -6,6 +6,8 @@ Each function takes and returns plain picklable data. Heavy imports
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .parse import FeedEntry, ParsedFeed, parse_feed
@@ -69,6 +71,25 @@ def group_features(title: str, text: str) -> dict:
 
 def group_features_many(pairs: list[tuple[str, str]]) -> list[dict]:
     return [group_features(title, text) for title, text in pairs]
+
+
+@contextmanager
+def real_stderr():
+    """multiprocessing hands its helper processes ``sys.stderr.fileno()``; inside
+    the reader, Textual has replaced sys.stderr with an object that has no real
+    descriptor, and starting the workers fails. Lend them the process's own."""
+    replaced = sys.stderr
+    try:
+        replaced.fileno()
+        usable = replaced.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if not usable and sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = replaced
 
 
 def worker_init(refresh_pid: int | None = None) -> None:

@@ -13,17 +13,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import sys
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .config import Config, Feed
 from .errors import StoreBusy
 from .fetch import FetchLimits, Fetcher
-from .pipeline import JudgedEntry, extract, group_features_many, parse_and_judge, warm_up, worker_init
+from .pipeline import JudgedEntry, extract, group_features_many, parse_and_judge, real_stderr, warm_up, worker_init
 from .store import CheckResult, NewArticle, Recheck, Store, make_id
 
 BACKOFF_FIRST = 5 * 60  # seconds before retrying a feed that failed once
@@ -115,25 +113,6 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
 
-@contextmanager
-def _real_stderr():
-    """multiprocessing hands its helper processes ``sys.stderr.fileno()``; inside
-    the reader, Textual has replaced sys.stderr with an object that has no real
-    descriptor, and starting the workers fails. Lend them the process's own."""
-    replaced = sys.stderr
-    try:
-        replaced.fileno()
-        usable = replaced.fileno() >= 0
-    except (AttributeError, OSError, ValueError):
-        usable = False
-    if not usable and sys.__stderr__ is not None:
-        sys.stderr = sys.__stderr__
-    try:
-        yield
-    finally:
-        sys.stderr = replaced
-
-
 class Refresher:
     """Runs refresh cycles for one configuration and archive."""
 
@@ -178,7 +157,7 @@ class Refresher:
             # process can copy a lock another thread holds into the child.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["tui.pipeline"])
-            with _real_stderr():
+            with real_stderr():
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                                  initializer=worker_init, initargs=(os.getpid(),))
                 for _ in range(self.workers):  # starts every worker now, inside this block
