@@ -46,6 +46,7 @@ def test_the_corpus_is_big_and_varied_enough():
     events = {a.event for a in CORPUS}
     assert len(CORPUS) >= 120 and len(events) >= 25
     assert sum(a.lang == "ru" for a in CORPUS) >= 20
+    assert all(sum(a.lang == lang for a in CORPUS) >= 4 for lang in ("hy", "ka", "az"))
     assert {a.split for a in CORPUS} == {"dev", "test"}
     outlets_per_event = [len({a.outlet for a in CORPUS if a.event == e}) for e in events]
     assert min(outlets_per_event) >= 2
@@ -66,6 +67,36 @@ def test_no_article_of_another_event_joins_the_seed_story(store):
         assert len(joined) >= 5  # new coverage of the seed event meets the seeds
 
 
+def test_reports_in_armenian_georgian_and_azerbaijani_meet_their_event_and_no_other(store):
+    """Seven shipped feeds write in Armenian, Georgian or Azerbaijani. In each language the
+    corpus has two events of one kind on one day (two fires, two crashes, two bridges), each
+    reported twice in that language and once in English. Georgian has no capitals to find
+    names by, and none of the three has the concepts: the places and numbers carry them."""
+    local = {a.event for a in CORPUS if a.lang in ("hy", "ka", "az")}
+    assert len(local) == 6
+    truth, found = grouped(store, [item for split in ("dev", "test") for item in corpus_items(split)
+                                   if item[1] in local])
+    precision, _, _ = pairwise(truth, found)
+    assert precision == 1.0  # not one story holds two of them
+    whole = [e for e in local if len({found[i] for i in truth if truth[i] == e}) == 1]
+    assert len(whole) == 6, sorted(local - set(whole))  # reports in two scripts meet
+
+
+def test_names_in_armenian_letters_are_keyed_as_in_latin_ones():
+    for armenian, latin in [("Փաշինյանի", "Pashinyan"), ("Երևանում", "Yerevan"), ("Գյումրի", "Gyumri"),
+                            ("Միրզոյանը", "Mirzoyan"), ("Մոսկվայից", "Moscow")]:
+        assert grouping.name_key(armenian) == grouping.name_key(latin) is not None, armenian
+
+
+def test_the_language_of_an_article_is_told_by_its_letters():
+    assert grouping.language("Azerbaijan cancels cultural events with Russia") == "xx"
+    assert grouping.language("Баку отменил все культурные мероприятия") == "ru"
+    assert grouping.language("Գյումրիում հրդեհ է բռնկվել տեքստիլ գործարանում") == "hy"
+    assert grouping.language("ქუთაისთან მიკროავტობუსი სატვირთოს შეეჯახა") == "ka"
+    assert grouping.language("Gəncədə Gəncəçay üzərində yeni körpü istifadəyə verilib") == "az"
+    assert grouping.language("Ilham Aliyev met Nikol Pashinyan in Washington") == "xx"
+
+
 def test_grouping_quality_on_the_held_out_events(store):
     """Pairwise and B-cubed F1 on the test events. The issue's target is 0.95; the floor
     here is what the current thresholds reach (see the README), so a regression fails."""
@@ -73,7 +104,7 @@ def test_grouping_quality_on_the_held_out_events(store):
     _, _, pair_f1 = pairwise(truth, found)
     precision, _, b3_f1 = bcubed(truth, found)
     assert precision >= 0.95  # different events are kept apart
-    assert pair_f1 >= 0.90 and b3_f1 >= 0.92
+    assert pair_f1 >= 0.92 and b3_f1 >= 0.94, (pair_f1, b3_f1)  # 0.924 and 0.946 now (the README: with the seeds)
 
 
 def test_regroup_quality_on_the_held_out_events(store):
@@ -85,7 +116,7 @@ def test_regroup_quality_on_the_held_out_events(store):
     _, _, pair_f1 = pairwise(truth, found)
     precision, _, b3_f1 = bcubed(truth, found)
     assert precision >= 0.95
-    assert pair_f1 >= 0.92 and b3_f1 >= 0.94  # without the second look: 0.89 and 0.93
+    assert pair_f1 >= 0.95 and b3_f1 >= 0.96  # 0.957 and 0.968 now; without the second look: 0.89 and 0.93
 
 
 def test_regroup_without_worker_processes_places_all_in_one(monkeypatch):
@@ -151,6 +182,26 @@ def test_regroup_in_runs_side_by_side_groups_as_one_run_does():
         assert all(found[i] == story for i, story in pins.items()), processes
         assert all(list(found.values()).count(story) == 1 for story in fixed), processes
         assert partition(found) == partition(one), processes
+
+
+def test_a_regroup_in_runs_side_by_side_shows_the_workers_progress_as_it_goes():
+    """Progress counts the articles the worker processes place, not only this process's run."""
+    from datetime import datetime, timedelta
+
+    from tui.store import normalise_date
+
+    stored = []
+    for copy in range(6):  # the corpus six times over, 40 days apart each time
+        for a in CORPUS:
+            when = normalise_date(a.published)
+            if when:
+                moved = (datetime.fromisoformat(when) + timedelta(days=40 * copy)).isoformat()
+                stored.append((f"{a.id}#{copy}", {**grouping.features(a.title, a.text), "d": moved, "u": True}))
+    first_run = grouping._parts(sorted(stored, key=lambda p: p[1]["d"]), 2)[0][2]
+    seen: list[int] = []
+    grouping.cluster(stored, processes=2, progress=seen.append)
+    assert seen == sorted(seen) and max(seen) <= len(stored)
+    assert max(seen) > first_run  # the worker's articles counted too
 
 
 LOOK_ALIKES = [

@@ -50,7 +50,8 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-FEATURES_VERSION = 2  # 2: the general news concepts; an archive with older features is regrouped
+FEATURES_VERSION = 3  # 2: the general news concepts; 3: Armenian, Georgian and Azerbaijani; an archive with
+# older features is regrouped
 CONCEPTS = Path(__file__).resolve().parent / "data" / "concepts.yaml"
 
 # -- tuning: JOIN_AT, BEST_LINK, NAME_MIX, SAME_DAYS and LONE_JOIN are chosen on the dev events of
@@ -124,6 +125,23 @@ will would could should might must shall per via including including its it's th
 заявила заявили сообщил сообщила сообщили сообщает года году год лет января февраля марта
 апреля мая июня июля августа сентября октября ноября декабря понедельник вторник среду четверг
 пятницу субботу воскресенье вчера сегодня завтра однако ранее
+ilə üçün olan olub olunub olunur olar olacaq oldu idi edib edir edilib edilir etdi etdiyi bildirib
+bildirdi deyib dedi qeyd həmçinin artıq daha çox bir iki üç dörd beş hər bütün heç bəzi kimi qədər
+sonra əvvəl görə tərəfindən arasında haqqında barədə zamanı ərzində ilin ildə günü dünən sabah
+yanvar fevral aprel iyun iyul avqust sentyabr oktyabr noyabr dekabr onun onlar onların bizim özü
+isə yəni hələ indi orada burada belə necə niyə harada hansı amma lakin ancaq çünki əgər yaxud
+այդ այս այն նաև նաեւ համար հետ մասին կողմից ինչպես բայց սակայն էր էին ենք նրա նրանք նրանց իր
+իրենց պետք ավելի շատ միայն արդեն հայտնել հայտնեց հայտնում ասել ասաց նշել նշեց նշում տեղեկացրել
+տարվա տարի եթե երբ որը որի որոնք որոնց ինչ ինչու որտեղ այսօր երեկ վաղը հունվարի փետրվարի մարտի
+ապրիլի մայիսի հունիսի հուլիսի օգոստոսի սեպտեմբերի հոկտեմբերի նոյեմբերի դեկտեմբերի ժամը մեկ երկու
+երեք չորս հինգ բոլոր ամեն յուրաքանչյուր մինչև մինչեւ հետո առաջ ըստ դեպի վրա տակ մեջ միջև դեմ
+նույն այլ կարող կարելի պիտի լինել եղել լինի կլինի
+რომ არის იყო მიერ ასევე მისი მათი უნდა შემდეგ წლის წელს რაც როგორც მაგრამ თუმცა ისე ახლა სადაც
+როცა როდესაც მხოლოდ ყველა ძალიან უკვე ამის მათ მას ამას ამასთან ერთი ორი სამი ოთხი ხუთი ამბობს
+განაცხადა თქმით თქვა აღნიშნა ცნობით შესახებ მიმართ გამო შორის დროს მიხედვით ვიდრე ანუ არც არა
+ყოველ დღეს გუშინ ხვალ იანვრის თებერვლის მარტის აპრილის მაისის ივნისის ივლისის აგვისტოს
+სექტემბრის ოქტომბრის ნოემბრის დეკემბრის კიდევ ისევ რადგან რათა იმის ამით ასეთი არიან იქნება
+ჰქონდა აქვს არსებობს
 """.split())
 
 # Russian case endings stripped from capitalised names before they are keyed:
@@ -136,7 +154,14 @@ _TRANSLIT = str.maketrans({
     "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh",
     "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "ə": "a", "ı": "i", "ğ": "g",
     "ş": "sh", "ç": "ch", "ö": "o", "ü": "u",
+    "ա": "a", "բ": "b", "գ": "g", "դ": "d", "ե": "e", "զ": "z", "է": "e", "ը": "", "թ": "t", "ժ": "zh",
+    "ի": "i", "լ": "l", "խ": "kh", "ծ": "ts", "կ": "k", "հ": "h", "ձ": "dz", "ղ": "gh", "ճ": "ch", "մ": "m",
+    "յ": "y", "ն": "n", "շ": "sh", "ո": "o", "չ": "ch", "պ": "p", "ջ": "j", "ռ": "r", "ս": "s", "վ": "v",
+    "տ": "t", "ր": "r", "ց": "ts", "ւ": "v", "փ": "p", "ք": "k", "օ": "o", "ֆ": "f", "և": "ev",
 })
+# Armenian case endings and article stripped from names: Երևանում, Փաշինյանի, Փաշինյանը.
+_HY_ENDINGS = ("ում", "ից", "ով", "ի", "ը")
+_ARMENIAN = re.compile(r"[\u0531-\u058a]")
 # Spellings of one sound across transliterations, folded to one letter.
 _SOUNDS = [("dzh", "j"), ("kh", "h"), ("zh", "j"), ("ts", "c"), ("tz", "c"), ("ch", "c"),
            ("sh", "s"), ("ph", "f"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"),
@@ -164,6 +189,12 @@ def name_key(word: str) -> str | None:
                 low = low[: -len(ending)]
                 break
         low = low.translate(_TRANSLIT)
+    elif _ARMENIAN.search(low):
+        for ending in _HY_ENDINGS:
+            if low.endswith(ending) and len(low) - len(ending) >= 4:
+                low = low[: -len(ending)]
+                break
+        low = low.replace("ու", "u").translate(_TRANSLIT)
     else:
         low = _ascii_fold(low.translate(_TRANSLIT))
     if low.startswith(("ye", "yu", "ya")):
@@ -270,11 +301,29 @@ def _gazetteer_names(text: str) -> Iterable[tuple[str, str]]:
 
 
 def language(text: str) -> str:
+    """The article's language as far as grouping cares: its script ("ru" Cyrillic, "hy"
+    Armenian, "ka" Georgian), "az" for Latin with Azerbaijani letters, else "xx".
+    Articles in two languages share few words: their names, numbers and concepts decide."""
     letters = _LETTER.findall(text[:3000])
     if not letters:
         return "xx"
-    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-    return "ru" if cyrillic * 3 > len(letters) else "xx"
+    for script, count in Counter(map(_script, letters)).most_common():
+        if script != "xx" and count * 3 > len(letters):
+            return script
+    if sum(1 for c in letters if c in "əƏ") * 100 > len(letters):  # (ə: about 1 letter in 12 in Azerbaijani)
+        return "az"
+    return "xx"
+
+
+def _script(letter: str) -> str:
+    code = ord(letter)
+    if 0x0400 <= code <= 0x052F:
+        return "ru"
+    if 0x0531 <= code <= 0x058A or 0xFB13 <= code <= 0xFB17:
+        return "hy"
+    if 0x10A0 <= code <= 0x10FF or 0x1C90 <= code <= 0x1CBF or 0x2D00 <= code <= 0x2D2F:
+        return "ka"
+    return "xx"
 
 
 def features(title: str, text: str) -> dict:
@@ -298,7 +347,7 @@ def features(title: str, text: str) -> dict:
         for match in _TOKEN.finditer(zone):
             token = match.group()
             before = zone[max(0, match.start() - 3): match.start()].rstrip(" \t\"'«“(—-")
-            starts = not before or before[-1] in ".!?:;\n"
+            starts = not before or before[-1] in ".!?:;\n։"  # (։ the Armenian full stop)
             found.append((token, starts))
             if token.islower():
                 seen_lower.add(token)
@@ -429,6 +478,8 @@ class Doc:
     norms: tuple[float, float, float] = (0.0, 0.0, 0.0)  # see _norms
     norms_of: int = -1  # the _Idf (its serial) the norms were computed with
     countries: dict[str, float] | None = None  # see _countries_of
+    kinds: dict[str, float] = field(default_factory=dict)  # see _kinds
+    kinds_of: int = -1
 
 
 @dataclass
@@ -768,11 +819,18 @@ class _Idf(dict):
         (the counts grow as articles are added; the rarity, and so this, is kept)."""
         found = self.dfs.get(term)
         if found is None:
-            found = self.dfs[term] = sum(counts.get(term, 0) for counts in self.counts)
+            self.__missing__(term)
+            found = self.dfs[term]
         return found
 
     def __missing__(self, term: str) -> float:
-        value = self[term] = math.log((self.total + 1) / (self.df(term) + 0.5)) + 1.0
+        found = self.dfs.get(term)
+        if found is None:  # (a loop, not sum(): this runs for most terms of every window)
+            found = 0
+            for counts in self.counts:
+                found += counts.get(term, 0)
+            self.dfs[term] = found
+        value = self[term] = math.log((self.total + 1) / (found + 0.5)) + 1.0
         return value
 
 
@@ -785,13 +843,15 @@ def _norms(doc: Doc, idf: _Idf) -> tuple[float, float, float]:
     numbers' part, kept while ``idf`` is."""
     if doc.norms_of != idf.serial:
         square = anchor_square = name_square = 0.0
+        anchors = doc.anchors
         for term, weight in doc.weights.items():
             x = weight * idf[term]
-            square += x * x
-            if term in doc.anchors:
-                anchor_square += x * x
+            x *= x
+            square += x
+            if term in anchors:
+                anchor_square += x
                 if term[:2] != "c:":
-                    name_square += x * x
+                    name_square += x
         doc.norms = (math.sqrt(square), math.sqrt(anchor_square), math.sqrt(name_square))
         doc.norms_of = idf.serial
     return doc.norms
@@ -805,6 +865,8 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
     # Over the few terms in common, in a fixed order (a set's order varies from
     # process to process, and so would a sum's last digits, and ties with them).
     dot = anchor_dot = name_dot = 0.0
+    cross = doc.lang != other.lang
+    by_kind: dict[str, float] = {}  # (across languages) the anchors' products by kind
     for term in sorted(vector.keys() & weights.keys()):
         x = weights[term] * idf[term] * vector[term]
         dot += x
@@ -812,12 +874,13 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
             anchor_dot += x
             if term[:2] != "c:":
                 name_dot += x
+            if cross:
+                by_kind[term[0]] = by_kind.get(term[0], 0.0) + x
     value = dot / (norm * other_norm)
     anchored = anchor_dot / (anchor_norm * other_anchor_norm) if anchor_norm and other_anchor_norm else 0.0
     named = name_dot / (name_norm * other_name_norm) if name_norm and other_name_norm else 0.0
-    cross = doc.lang != other.lang
-    if cross:  # few words in common: the names, numbers and concepts decide
-        value = max(value, CROSS_LANGUAGE * anchored)
+    if cross:  # few words in common: the names, numbers and concepts both can carry decide
+        value = max(value, CROSS_LANGUAGE * _across(doc, other, idf, by_kind))
     else:
         value = (1 - ANCHOR_MIX - NAME_MIX) * value + ANCHOR_MIX * anchored + NAME_MIX * named
     # A central bank's rate cut in Yerevan is not the one in Tbilisi; one day's quakes
@@ -832,6 +895,34 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
     if doc.dated and other.dated:
         value *= fade(abs(doc.day - other.day))
     return value
+
+
+def _kinds(doc: Doc, idf: _Idf) -> dict[str, float]:
+    """The squared length of an article's anchors of each kind ("#" numbers, "n" names,
+    "g" gazetteer names, "c" concepts), kept while ``idf`` is."""
+    if doc.kinds_of != idf.serial:
+        squares: dict[str, float] = {}
+        for term in doc.anchors:
+            x = doc.weights[term] * idf[term]
+            squares[term[0]] = squares.get(term[0], 0.0) + x * x
+        doc.kinds, doc.kinds_of = squares, idf.serial
+    return doc.kinds
+
+
+def _across(doc: Doc, other: Doc, idf: _Idf, by_kind: Mapping[str, float]) -> float:
+    """How alike two articles in two languages are by the kinds of anchors both carry
+    (``by_kind``: the products of their shared anchors' weights, summed by kind).
+
+    A Georgian article has no names found by their capitals (the script has
+    none) and no concepts (they are listed in English and Russian): the
+    English report of its event is compared with it by places and numbers
+    alone, not marked down for the names and concepts it cannot share.
+    """
+    if not by_kind:
+        return 0.0
+    mine, theirs = _kinds(doc, idf), _kinds(other, idf)
+    both = sorted(mine.keys() & theirs.keys())
+    return sum(by_kind.get(k, 0.0) for k in both) / math.sqrt(sum(mine[k] for k in both) * sum(theirs[k] for k in both))
 
 
 @lru_cache(maxsize=1)
@@ -926,7 +1017,7 @@ def representative(members: list[Doc]) -> str | None:
         return None
     sample = sorted(members, key=lambda d: d.id)[:24]
     if len(sample) <= 2:
-        return min(sample, key=lambda d: (d.lang == "ru", d.day)).id
+        return min(sample, key=lambda d: (d.lang != "xx", d.day)).id
     totals: dict[str, float] = {}
     for doc in sample:
         for term, weight in doc.weights.items():
@@ -935,8 +1026,8 @@ def representative(members: list[Doc]) -> str | None:
     for doc in sample:
         norm = math.sqrt(sum(w * w for w in doc.weights.values())) or 1.0
         score = sum(w * (totals[t] - w) for t, w in doc.weights.items()) / norm
-        if doc.lang == "ru":
-            score *= 0.9  # between equals, an English headline reads to more users
+        if doc.lang != "xx":
+            score *= 0.9  # between equals, a headline in English (in Latin letters) reads to more users
         if score > best_score:
             best, best_score = doc.id, score
     return best
@@ -1067,12 +1158,28 @@ class _Clustering:
 _UNNAMED = "\0"  # a story a worker process started, named for the article that started it
 
 
-def _place_part(articles: list[tuple[str, Mapping]], pins: Mapping[str, str],
-                fixed: Set[str]) -> tuple[dict[str, str], dict[str, dict]]:
-    """Place a run of dated articles from scratch, in order (in a worker process)."""
+_PLACED = None  # in a worker process: the count of articles placed, shared with the process that shows progress
+_COUNT_EVERY = 100
+
+
+def _run_worker_init(parent_pid: int, placed) -> None:
+    global _PLACED
+    from .pipeline import worker_init
+
+    worker_init(parent_pid)
+    _PLACED = placed
+
+
+def _place_part(articles: list[tuple[str, Mapping]], pins: Mapping[str, str], fixed: Set[str],
+                context: int = 0) -> tuple[dict[str, str], dict[str, dict]]:
+    """Place a run of dated articles from scratch, in order (in a worker process); the
+    first ``context`` of them are the weeks before the run, and are not counted as placed."""
     part = _Clustering(pins, fixed, lambda article_id: _UNNAMED + article_id)
-    for article_id, stored in articles:
+    for n, (article_id, stored) in enumerate(articles, 1 - context):
         part.place(article_id, stored)
+        if _PLACED is not None and n > 0 and n % _COUNT_EVERY == 0:
+            with _PLACED.get_lock():
+                _PLACED.value += _COUNT_EVERY
     return part.story, part.why
 
 
@@ -1086,12 +1193,23 @@ def _parts(dated: list[tuple[str, Mapping]], count: int) -> list[tuple[int, int,
     where the runs would be too short for that.
     """
     size = len(dated)
-    cuts = [size * k // count for k in range(count + 1)]
     months = [month_of(stored["d"]) for _, stored in dated]
+
+    def context_of(start: int) -> int:
+        return bisect.bisect_left(months, months_around(dated[start][1]["d"], WINDOW_DAYS)[0])
+
+    # Each later run places its context too: it takes that many fewer of its own,
+    # so that every process has about as many articles to place.
+    even = [size * k // count for k in range(1, count)]
+    extra = sum(start - context_of(start) for start in even) / max(1, len(even))
+    first = (size + (count - 1) * extra) / count
+    cuts = [0] + [min(size, round(first + (k - 1) * (first - extra))) for k in range(1, count)] + [size]
     out = [(0, 0, cuts[1])]
     for k in range(1, count):
         start = cuts[k]
-        context = bisect.bisect_left(months, months_around(dated[start][1]["d"], WINDOW_DAYS)[0])
+        if start >= cuts[k + 1]:
+            return [(0, 0, size)]
+        context = context_of(start)
         if context <= out[-1][1]:  # the context would reach into the run before the last: too short
             return [(0, 0, size)]
         out.append((context, start, cuts[k + 1]))
@@ -1144,28 +1262,41 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
     stays there. Where no worker process can be started, one run places all.
     """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
-    from .pipeline import real_stderr, worker_init
+    from .pipeline import real_stderr
 
     done = 0
     try:
+        forkserver = multiprocessing.get_context("forkserver")
+        placed = forkserver.Value("q", 0)  # what the workers placed, for progress
         with real_stderr():  # (inside the reader, the workers need the process's own stderr)
-            pool = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=multiprocessing.get_context("forkserver"),
-                                       initializer=worker_init, initargs=(os.getpid(),))
+            pool = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=forkserver,
+                                       initializer=_run_worker_init, initargs=(os.getpid(), placed))
         with pool:
             with real_stderr():
-                later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed)
-                         for begin, _, end in runs[1:]]
+                later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed, start - begin)
+                         for begin, start, end in runs[1:]]
             for article_id, stored in dated[:runs[0][2]]:  # the first run, here, meanwhile
                 state.place(article_id, stored)
                 done += 1
-            if progress:
-                progress(done)
+                if progress and done % 500 == 0:
+                    progress(done + placed.value)
+            while True:  # the workers' progress, until they are done (or one failed)
+                finished, running = wait(later, timeout=0.5, return_when=FIRST_EXCEPTION)
+                if not running or any(f.exception() for f in finished):
+                    break
+                if progress:
+                    progress(done + placed.value)
             results = [f.result() for f in later]
+            if progress:
+                progress(done + placed.value)
     except Exception:  # noqa: BLE001 (no workers to be had here: the rest in this run; a
         for article_id, stored in dated[done:]:  # fault of the placing itself raises again here)
             state.place(article_id, stored)
+            done += 1
+            if progress and done % 500 == 0:
+                progress(done)
         return
     final = dict(state.story)
 
