@@ -62,6 +62,7 @@ TITLE_MIX = 0.0  # this share of the similarity is the headlines' alone
 ANCHOR_MIX = 0.2  # in one language, this share of the similarity is the anchors' alone
 NAME_MIX = 0.2  # and this share the names' and numbers' alone
 CROSS_LANGUAGE = 1.0  # anchors-only similarity counts this much between languages
+CROSS_EVIDENCE = 3  # articles in two languages are as alike as their anchors only from this many shared ones
 SAME_DAYS = 4.0  # dates this close apart cost nothing...
 FADE_DAYS = 8.0  # ...beyond, similarity is divided by 1 + extra days / FADE_DAYS
 WINDOW_DAYS = 14  # articles further apart are never compared
@@ -84,6 +85,7 @@ MAX_TERMS = 80  # terms kept per article
 GAZETTEER_SHARE = 0.5  # a gazetteer name also counts by its key: this adds the languages' common name
 MAX_HEADLINE = 24  # terms of the headline kept apart, to compare headlines
 STEM = 6  # words longer than this are cut to it: protesters = protest = protests
+STEMS = {"az": 5}  # in Azerbaijani, whose suffixes pile up, to this: körpü = körpünün = körpüdə
 CANDIDATES = 40  # articles sharing the most rare terms: their stories are the candidates
 STORIES = 6  # candidate stories scored per new article, best candidates first
 MEMBERS = 8  # members of a story compared (the nearest in time)
@@ -125,23 +127,28 @@ will would could should might must shall per via including including its it's th
 заявила заявили сообщил сообщила сообщили сообщает года году год лет января февраля марта
 апреля мая июня июля августа сентября октября ноября декабря понедельник вторник среду четверг
 пятницу субботу воскресенье вчера сегодня завтра однако ранее
-ilə üçün olan olub olunub olunur olar olacaq oldu idi edib edir edilib edilir etdi etdiyi bildirib
-bildirdi deyib dedi qeyd həmçinin artıq daha çox bir iki üç dörd beş hər bütün heç bəzi kimi qədər
-sonra əvvəl görə tərəfindən arasında haqqında barədə zamanı ərzində ilin ildə günü dünən sabah
-yanvar fevral aprel iyun iyul avqust sentyabr oktyabr noyabr dekabr onun onlar onların bizim özü
+ilə üçün olan olub olunub olunur olar olacaq oldu edib edir edilib edilir etdi etdiyi bildirib
+bildirdi deyib dedi qeyd həmçinin artıq daha çox bir iki üç dörd beş hər bütün heç bəzi qədər
+sonra əvvəl görə tərəfindən arasında haqqında barədə zamanı ərzində ilin ildə günü dünən
+yanvar fevral mart aprel iyun iyul avqust sentyabr oktyabr noyabr dekabr yanvarın fevralın martın
+aprelin mayın iyunun iyulun avqustun sentyabrın oktyabrın noyabrın dekabrın ertəsi çərşənbə axşamı
+cümə şənbə onun onlar onların bizim özü
 isə yəni hələ indi orada burada belə necə niyə harada hansı amma lakin ancaq çünki əgər yaxud
 այդ այս այն նաև նաեւ համար հետ մասին կողմից ինչպես բայց սակայն էր էին ենք նրա նրանք նրանց իր
 իրենց պետք ավելի շատ միայն արդեն հայտնել հայտնեց հայտնում ասել ասաց նշել նշեց նշում տեղեկացրել
 տարվա տարի եթե երբ որը որի որոնք որոնց ինչ ինչու որտեղ այսօր երեկ վաղը հունվարի փետրվարի մարտի
 ապրիլի մայիսի հունիսի հուլիսի օգոստոսի սեպտեմբերի հոկտեմբերի նոյեմբերի դեկտեմբերի ժամը մեկ երկու
 երեք չորս հինգ բոլոր ամեն յուրաքանչյուր մինչև մինչեւ հետո առաջ ըստ դեպի վրա տակ մեջ միջև դեմ
-նույն այլ կարող կարելի պիտի լինել եղել լինի կլինի
+նույն այլ կարող կարելի պիտի լինել եղել լինի կլինի երկուշաբթի երեքշաբթի չորեքշաբթի հինգշաբթի
+ուրբաթ շաբաթ կիրակի
 რომ არის იყო მიერ ასევე მისი მათი უნდა შემდეგ წლის წელს რაც როგორც მაგრამ თუმცა ისე ახლა სადაც
 როცა როდესაც მხოლოდ ყველა ძალიან უკვე ამის მათ მას ამას ამასთან ერთი ორი სამი ოთხი ხუთი ამბობს
 განაცხადა თქმით თქვა აღნიშნა ცნობით შესახებ მიმართ გამო შორის დროს მიხედვით ვიდრე ანუ არც არა
 ყოველ დღეს გუშინ ხვალ იანვრის თებერვლის მარტის აპრილის მაისის ივნისის ივლისის აგვისტოს
-სექტემბრის ოქტომბრის ნოემბრის დეკემბრის კიდევ ისევ რადგან რათა იმის ამით ასეთი არიან იქნება
-ჰქონდა აქვს არსებობს
+სექტემბრის ოქტომბრის ნოემბრის დეკემბრის იანვარს თებერვალს მარტს აპრილს მაისს ივნისს ივლისს
+სექტემბერს ოქტომბერს ნოემბერს დეკემბერს ორშაბათს სამშაბათს ოთხშაბათს ხუთშაბათს პარასკევს შაბათს
+კვირას ორშაბათი სამშაბათი ოთხშაბათი ხუთშაბათი პარასკევი შაბათი კვირა კიდევ ისევ რადგან რათა იმის
+ამით ასეთი არიან იქნება ჰქონდა აქვს არსებობს
 """.split())
 
 # Russian case endings stripped from capitalised names before they are keyed:
@@ -160,7 +167,7 @@ _TRANSLIT = str.maketrans({
     "տ": "t", "ր": "r", "ց": "ts", "ւ": "v", "փ": "p", "ք": "k", "օ": "o", "ֆ": "f", "և": "ev",
 })
 # Armenian case endings and article stripped from names: Երևանում, Փաշինյանի, Փաշինյանը.
-_HY_ENDINGS = ("ում", "ից", "ով", "ի", "ը")
+_HY_ENDINGS = ("ում", "ից", "ի", "ը")  # (not -ով: Lavrov, Bayramov)
 _ARMENIAN = re.compile(r"[\u0531-\u058a]")
 # Spellings of one sound across transliterations, folded to one letter.
 _SOUNDS = [("dzh", "j"), ("kh", "h"), ("zh", "j"), ("ts", "c"), ("tz", "c"), ("ch", "c"),
@@ -194,6 +201,8 @@ def name_key(word: str) -> str | None:
             if low.endswith(ending) and len(low) - len(ending) >= 4:
                 low = low[: -len(ending)]
                 break
+        if low.startswith("ո") and not low.startswith("ու"):
+            low = "վ" + low  # Ոսկանյան: Voskanyan
         low = low.replace("ու", "u").translate(_TRANSLIT)
     else:
         low = _ascii_fold(low.translate(_TRANSLIT))
@@ -310,7 +319,8 @@ def language(text: str) -> str:
     for script, count in Counter(map(_script, letters)).most_common():
         if script != "xx" and count * 3 > len(letters):
             return script
-    if sum(1 for c in letters if c in "əƏ") * 100 > len(letters):  # (ə: about 1 letter in 12 in Azerbaijani)
+    schwas = sum(1 for c in letters if c in "əƏ")  # (ə: about 1 letter in 12 in Azerbaijani; in
+    if schwas >= 3 and schwas * 25 > len(letters):  # English, only in a name such as Əliyev)
         return "az"
     return "xx"
 
@@ -331,6 +341,8 @@ def features(title: str, text: str) -> dict:
     concepts = _concepts()
     words = text.split()
     lede = " ".join(words[:LEDE_WORDS])
+    lang = language(title + " " + lede)
+    stem = STEMS.get(lang, STEM)
     body = " ".join(words[LEDE_WORDS: LEDE_WORDS + BODY_WORDS])
     raw: dict[str, float] = {}
     shown: dict[str, str] = {}
@@ -359,7 +371,8 @@ def features(title: str, text: str) -> dict:
         if not zone:
             continue
         tokens = [t for t, _ in found]
-        lowered = [t.lower().replace("’", "'").split("'", 1)[0] for t in tokens]
+        lowered = [t.lower().replace("\u0307", "").replace("’", "'").split("'", 1)[0]  # (İ: i, not i̇)
+                   for t in tokens]
         skip = 0
         for i, (token, starts) in enumerate(found):
             first = token[0]
@@ -397,7 +410,7 @@ def features(title: str, text: str) -> dict:
                 key = name_key(bare) if is_name else None
                 if key:  # a name counts once, by its spelling-free key
                     shown.setdefault(key, bare)
-            key = key or low[:STEM]
+            key = key or low[:stem]
             raw[key] = raw.get(key, 0.0) + boost
             if zone is title:
                 headline.append(key)
@@ -411,7 +424,7 @@ def features(title: str, text: str) -> dict:
     weights = {t: round(1.0 + math.log(w), 3) for t, w in ranked}
     return {
         "v": FEATURES_VERSION,
-        "l": language(title + " " + lede),
+        "l": lang,
         "w": weights,
         "n": {k: v[:60] for k, v in shown.items() if k in weights},
         "h": list(dict.fromkeys(headline))[:MAX_HEADLINE],
@@ -866,7 +879,8 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
     # process to process, and so would a sum's last digits, and ties with them).
     dot = anchor_dot = name_dot = 0.0
     cross = doc.lang != other.lang
-    by_kind: dict[str, float] = {}  # (across languages) the anchors' products by kind
+    by_kind: dict[str, float] = {}  # (across languages) the anchors' products by kind,
+    found: dict[str, int] = {}  # and how many of each kind they share
     for term in sorted(vector.keys() & weights.keys()):
         x = weights[term] * idf[term] * vector[term]
         dot += x
@@ -875,12 +889,18 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
             if term[:2] != "c:":
                 name_dot += x
             if cross:
-                by_kind[term[0]] = by_kind.get(term[0], 0.0) + x
+                kind = term[0]
+                by_kind[kind] = by_kind.get(kind, 0.0) + x
+                if kind != "#" or not _is_day_number(term):
+                    found[kind] = found.get(kind, 0) + 1
     value = dot / (norm * other_norm)
     anchored = anchor_dot / (anchor_norm * other_anchor_norm) if anchor_norm and other_anchor_norm else 0.0
     named = name_dot / (name_norm * other_name_norm) if name_norm and other_name_norm else 0.0
     if cross:  # few words in common: the names, numbers and concepts both can carry decide
-        value = max(value, CROSS_LANGUAGE * _across(doc, other, idf, by_kind))
+        # (A place is often both a gazetteer name and a name's key: counted once. A day of
+        # the month proves little: every report of those days has it.)
+        shared = max(found.get("g", 0), found.get("n", 0)) + found.get("c", 0) + found.get("#", 0)
+        value = max(value, CROSS_LANGUAGE * _across(doc, other, idf, by_kind, shared))
     else:
         value = (1 - ANCHOR_MIX - NAME_MIX) * value + ANCHOR_MIX * anchored + NAME_MIX * named
     # A central bank's rate cut in Yerevan is not the one in Tbilisi; one day's quakes
@@ -897,6 +917,10 @@ def _similarity(doc: Doc, vector, norm, anchor_norm, name_norm, other: Doc, idf:
     return value
 
 
+def _is_day_number(term: str) -> bool:
+    return term[1:].isdigit() and int(term[1:]) <= 31
+
+
 def _kinds(doc: Doc, idf: _Idf) -> dict[str, float]:
     """The squared length of an article's anchors of each kind ("#" numbers, "n" names,
     "g" gazetteer names, "c" concepts), kept while ``idf`` is."""
@@ -909,20 +933,24 @@ def _kinds(doc: Doc, idf: _Idf) -> dict[str, float]:
     return doc.kinds
 
 
-def _across(doc: Doc, other: Doc, idf: _Idf, by_kind: Mapping[str, float]) -> float:
-    """How alike two articles in two languages are by the kinds of anchors both carry
-    (``by_kind``: the products of their shared anchors' weights, summed by kind).
+def _across(doc: Doc, other: Doc, idf: _Idf, by_kind: Mapping[str, float], shared: int) -> float:
+    """How alike two articles in two languages are by their anchors (``by_kind``: the
+    products of the weights of the ``shared`` anchors, summed by kind).
 
     A Georgian article has no names found by their capitals (the script has
     none) and no concepts (they are listed in English and Russian): the
-    English report of its event is compared with it by places and numbers
-    alone, not marked down for the names and concepts it cannot share.
+    English report of its event is compared with it by the kinds of anchor
+    both carry, places and numbers, not marked down for the names and
+    concepts it cannot have. But one shared place proves little (the same
+    city has other news that day): the likeness counts in full only from
+    CROSS_EVIDENCE ``shared`` anchors, and in part below that.
     """
     if not by_kind:
         return 0.0
     mine, theirs = _kinds(doc, idf), _kinds(other, idf)
     both = sorted(mine.keys() & theirs.keys())
-    return sum(by_kind.get(k, 0.0) for k in both) / math.sqrt(sum(mine[k] for k in both) * sum(theirs[k] for k in both))
+    dot = sum(by_kind.get(k, 0.0) for k in both)
+    return dot / math.sqrt(sum(mine[k] for k in both) * sum(theirs[k] for k in both)) * min(1.0, shared / CROSS_EVIDENCE)
 
 
 @lru_cache(maxsize=1)
@@ -1158,7 +1186,7 @@ class _Clustering:
 _UNNAMED = "\0"  # a story a worker process started, named for the article that started it
 
 
-_PLACED = None  # in a worker process: the count of articles placed, shared with the process that shows progress
+_PLACED = None  # in a worker process: how many articles each run has placed, for the progress shown
 _COUNT_EVERY = 100
 
 
@@ -1171,15 +1199,17 @@ def _run_worker_init(parent_pid: int, placed) -> None:
 
 
 def _place_part(articles: list[tuple[str, Mapping]], pins: Mapping[str, str], fixed: Set[str],
-                context: int = 0) -> tuple[dict[str, str], dict[str, dict]]:
+                context: int = 0, slot: int = 0) -> tuple[dict[str, str], dict[str, dict]]:
     """Place a run of dated articles from scratch, in order (in a worker process); the
-    first ``context`` of them are the weeks before the run, and are not counted as placed."""
+    first ``context`` of them are the weeks before the run, and are not counted as placed
+    (the count goes to ``_PLACED[slot]``: each run has its own, so none waits on a lock)."""
     part = _Clustering(pins, fixed, lambda article_id: _UNNAMED + article_id)
     for n, (article_id, stored) in enumerate(articles, 1 - context):
         part.place(article_id, stored)
         if _PLACED is not None and n > 0 and n % _COUNT_EVERY == 0:
-            with _PLACED.get_lock():
-                _PLACED.value += _COUNT_EVERY
+            _PLACED[slot] = n
+    if _PLACED is not None:
+        _PLACED[slot] = len(articles) - context
     return part.story, part.why
 
 
@@ -1198,12 +1228,15 @@ def _parts(dated: list[tuple[str, Mapping]], count: int) -> list[tuple[int, int,
     def context_of(start: int) -> int:
         return bisect.bisect_left(months, months_around(dated[start][1]["d"], WINDOW_DAYS)[0])
 
-    # Each later run places its context too: it takes that many fewer of its own,
-    # so that every process has about as many articles to place.
-    even = [size * k // count for k in range(1, count)]
-    extra = sum(start - context_of(start) for start in even) / max(1, len(even))
-    first = (size + (count - 1) * extra) / count
-    cuts = [0] + [min(size, round(first + (k - 1) * (first - extra))) for k in range(1, count)] + [size]
+    # Each later run places its context too: it takes that many fewer of its own, so
+    # that every process has about as many articles to place (contexts are whole
+    # months, so their sizes are measured again at the cuts they give, three times).
+    cuts = [size * k // count for k in range(count + 1)]
+    for _ in range(3):
+        extras = [cuts[k] - context_of(cuts[k]) if cuts[k] < size else 0 for k in range(1, count)]
+        each = (size + sum(extras)) / count
+        for k in range(1, count):
+            cuts[k] = min(size, max(cuts[k - 1], round(cuts[k - 1] + each - (extras[k - 2] if k > 1 else 0))))
     out = [(0, 0, cuts[1])]
     for k in range(1, count):
         start = cuts[k]
@@ -1266,37 +1299,42 @@ def _place_runs(state: _Clustering, dated: list[tuple[str, Mapping]], runs: list
 
     from .pipeline import real_stderr
 
-    done = 0
+    done = shown = 0
+
+    def show(count: int) -> None:  # (never backwards: after a failed worker, this process catches up)
+        nonlocal shown
+        if progress and count > shown:
+            shown = count
+            progress(count)
+
     try:
         forkserver = multiprocessing.get_context("forkserver")
-        placed = forkserver.Value("q", 0)  # what the workers placed, for progress
+        placed = forkserver.Array("q", len(runs) - 1, lock=False)  # each later run's count, for progress
         with real_stderr():  # (inside the reader, the workers need the process's own stderr)
             pool = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=forkserver,
                                        initializer=_run_worker_init, initargs=(os.getpid(), placed))
         with pool:
             with real_stderr():
-                later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed, start - begin)
-                         for begin, start, end in runs[1:]]
+                later = [pool.submit(_place_part, dated[begin:end], state.pins, state.fixed, start - begin, slot)
+                         for slot, (begin, start, end) in enumerate(runs[1:])]
             for article_id, stored in dated[:runs[0][2]]:  # the first run, here, meanwhile
                 state.place(article_id, stored)
                 done += 1
-                if progress and done % 500 == 0:
-                    progress(done + placed.value)
+                if done % 500 == 0:
+                    show(done + sum(placed))
             while True:  # the workers' progress, until they are done (or one failed)
                 finished, running = wait(later, timeout=0.5, return_when=FIRST_EXCEPTION)
                 if not running or any(f.exception() for f in finished):
                     break
-                if progress:
-                    progress(done + placed.value)
+                show(done + sum(placed))
             results = [f.result() for f in later]
-            if progress:
-                progress(done + placed.value)
+            show(len(dated))
     except Exception:  # noqa: BLE001 (no workers to be had here: the rest in this run; a
         for article_id, stored in dated[done:]:  # fault of the placing itself raises again here)
             state.place(article_id, stored)
             done += 1
-            if progress and done % 500 == 0:
-                progress(done)
+            if done % 500 == 0:
+                show(done)
         return
     final = dict(state.story)
 
