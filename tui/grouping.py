@@ -50,7 +50,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-FEATURES_VERSION = 3  # 2: the general news concepts; 3: Armenian, Georgian and Azerbaijani; an archive with
+FEATURES_VERSION = 4  # 2: the general news concepts; 3, 4: Armenian, Georgian and Azerbaijani; an archive with
 # older features is regrouped
 CONCEPTS = Path(__file__).resolve().parent / "data" / "concepts.yaml"
 
@@ -182,14 +182,17 @@ def _ascii_fold(text: str) -> str:
 
 
 @lru_cache(maxsize=100_000)
-def name_key(word: str) -> str | None:
+def name_key(word: str, lang: str = "xx") -> str | None:
     """A key that spellings of one name share across scripts and transliterations.
 
     The first letter, then the consonants: Yekaterinburg and Екатеринбург
     both give ``n:ektrnbrg``... close enough that most of them meet, and rare
-    enough that two different names seldom do.
+    enough that two different names seldom do. In an Azerbaijani article
+    (``lang`` "az"), c, x and q are read as j, kh and g: Gəncə = Ganja.
     """
     low = word.lower()
+    if lang == "az":
+        low = low.replace("c", "j").replace("x", "kh").replace("q", "g")
     if _CYRILLIC.search(low):
         for ending in _RU_ENDINGS:
             if low.endswith(ending) and len(low) - len(ending) >= 4:
@@ -407,7 +410,7 @@ def features(title: str, text: str) -> dict:
                 else:
                     is_name = not starts or token in mid_capital
                 bare = token.replace("’", "'").split("'", 1)[0]
-                key = name_key(bare) if is_name else None
+                key = name_key(bare, lang) if is_name else None
                 if key:  # a name counts once, by its spelling-free key
                     shown.setdefault(key, bare)
             key = key or low[:stem]
