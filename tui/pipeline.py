@@ -80,7 +80,6 @@ def real_stderr():
     descriptor, and starting the workers fails. Lend them the process's own."""
     replaced = sys.stderr
     try:
-        replaced.fileno()
         usable = replaced.fileno() >= 0
     except (AttributeError, OSError, ValueError):
         usable = False
