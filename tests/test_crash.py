@@ -414,7 +414,7 @@ def archive_files(data: Path) -> dict[str, tuple[int, int, int]]:
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.name not in ("marks.log", ".lock") and entry.is_file():
+                    if entry.name not in ("marks.log", ".lock", ".marks-lock") and entry.is_file():
                         st = entry.stat()
                         found[f"{folder.name}/{entry.name}"] = (st.st_ino, st.st_mtime_ns, st.st_size)
         except FileNotFoundError:

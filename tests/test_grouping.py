@@ -29,15 +29,17 @@ def corpus_items(split: str) -> list[tuple[NewArticle, str]]:
 
 
 def grouped(store: Store, labelled: list[tuple[NewArticle, str]]) -> tuple[dict, dict]:
-    """Add the articles outlet by outlet, as refresh would; return (truth, found) by article id."""
+    """Add the articles outlet by outlet and settle them, as refresh would; return (truth,
+    found) by article id."""
     truth = {}
     by_outlet: dict[str, list] = {}
     for item, event in labelled:
         by_outlet.setdefault(item.feed, []).append((item, event))
     for outlet in sorted(by_outlet):
         batch = by_outlet[outlet]
-        for article_id, (_, event) in zip(store.add_articles([i for i, _ in batch]), batch):
+        for article_id, (_, event) in zip(store.add_articles([i for i, _ in batch], provisional=True), batch):
             truth[article_id] = event
+    store.settle(truth)
     found = {a["id"]: s["id"] for s in store.stories_json() for a in s["articles"]}
     return truth, found
 
@@ -110,7 +112,7 @@ def test_grouping_quality_on_the_held_out_events(store):
     _, _, pair_f1 = pairwise(truth, found)
     precision, _, b3_f1 = bcubed(truth, found)
     assert precision >= 0.95  # different events are kept apart
-    assert pair_f1 >= 0.92 and b3_f1 >= 0.94, (pair_f1, b3_f1)  # 0.924 and 0.946 now (the README: with the seeds)
+    assert pair_f1 >= 0.94 and b3_f1 >= 0.95, (pair_f1, b3_f1)  # 0.945 and 0.960 now (the README: with the seeds)
 
 
 def test_regroup_quality_on_the_held_out_events(store):
@@ -485,20 +487,106 @@ def test_the_order_of_one_writes_articles_does_not_change_its_stories(tmp_path):
     assert len(partitions[0]) < len(reports)
 
 
-def test_articles_left_alone_by_earlier_writes_meet_the_later_ones(store):
-    """A refresh stores its articles write by write; at its end, those still alone or in
-    pairs are placed again, against what the later writes brought."""
-    reports = _event_items("yerevan-substation-fire-blackout")
-    ids = {k: store.add_articles([reports[k]])[0] for k in (1, 2, 3, 0)}
-    before = {k: store.story_of(i) for k, i in ids.items()}
-    assert len(set(before.values())) == 3  # report 1 came when nothing like it was there
-    assert store.look_again(ids.values()) == 1
-    after = {k: store.story_of(i) for k, i in ids.items()}
-    assert len(set(after.values())) == 2
-    [moved] = [k for k in ids if after[k] != before[k]]
-    why = store.why_grouped(ids[moved])
-    assert why["by"] == "auto" and why["score"] >= grouping.JOIN_AT and after[moved] == store.story_of(why["with"])
-    assert store.look_again(ids.values()) == 0  # settled: a second call moves nothing
+def _partition(store: Store, items: list[NewArticle]) -> list[list[str]]:
+    stories: dict[str, list[str]] = {}
+    for item in items:
+        stories.setdefault(store.story_of(make_id(item.key)), []).append(item.key)
+    return sorted(sorted(keys) for keys in stories.values())
+
+
+def _events(keys: list[str]) -> set[str]:
+    return {key.split(":")[1].split("/")[0] for key in keys}
+
+
+RALLIES = ("rustaveli-rally-detentions", "georgia-rally-rules-amended")
+# As feeds may answer: placed as they came, the reports of the two rallies made one story.
+RALLY_ORDER = (("georgia-rally-rules-amended", 3), ("rustaveli-rally-detentions", 2),
+               ("georgia-rally-rules-amended", 1), ("rustaveli-rally-detentions", 1),
+               ("rustaveli-rally-detentions", 3), ("georgia-rally-rules-amended", 0),
+               ("rustaveli-rally-detentions", 0), ("georgia-rally-rules-amended", 2))
+
+
+def test_a_refreshs_writes_settle_as_one_write_would_whatever_their_order(tmp_path):
+    """A refresh stores its articles write by write as feeds answer, each placed among
+    those before it and merging nothing; at its end all are placed again together."""
+    items = {item.key: item for event in RALLIES for item in _event_items(event)}
+    one_write = Store(tmp_path / "one")
+    one_write.add_articles(list(items.values()))
+    expected = _partition(one_write, list(items.values()))
+    assert all(len(_events(keys)) == 1 for keys in expected)
+    store = Store(tmp_path / "refresh")
+    ids = [i for event, n in RALLY_ORDER for i in store.add_articles([items[f"corpus:{event}/{n}"]],
+                                                                     provisional=True)]
+    # Stopped here, the refresh leaves them to the next one, in this process or another.
+    store = Store(tmp_path / "refresh")
+    assert store.unsettled() == ids
+    assert store.settle() > 0
+    assert _partition(store, list(items.values())) == expected
+    for article_id in ids:  # why each is there names an article of its story
+        why = store.why_grouped(article_id)
+        assert why["by"] == "new" or store.story_of(why["with"]) == store.story_of(article_id)
+    assert store.settle(ids) == 0  # settled: a second call moves nothing
+    assert store.unsettled() == []
+    # Placed one by one as they came, without the settling, reports of both were one story.
+    as_they_came = Store(tmp_path / "as-they-came")
+    for event, n in RALLY_ORDER:
+        as_they_came.add_articles([items[f"corpus:{event}/{n}"]])
+    assert any(len(_events(keys)) == 2 for keys in _partition(as_they_came, list(items.values())))
+
+
+def test_settling_keeps_stories_ids_and_what_someone_decided(store):
+    """Reports joining a story stored before the refresh leave it its id, even when one
+    of them is older than its article; a story the refresh made keeps the id it was
+    shown under; what someone did while the refresh ran stays done."""
+    arrests = sorted(_event_items("sputnik-azerbaijan-arrests"), key=lambda i: i.published or "")
+    strike = _event_items("rustavi-steel-strike")
+    fire = _event_items("yerevan-substation-fire-blackout")
+    [old] = store.add_articles(arrests[-1:])  # the latest report came in an earlier refresh
+    [other] = store.add_articles(fire[:1])
+    old_story = store.story_of(old)
+    new_ids = store.add_articles(arrests[:-1] + strike, provisional=True)
+    shown = {i: store.story_of(i) for i in new_ids}
+    arrest_ids, strike_ids = new_ids[:len(arrests) - 1], new_ids[len(arrests) - 1:]
+    assert {shown[i] for i in arrest_ids} == {old_story}
+    # While the refresh runs, the last strike report is split out of its story, and the
+    # fire report is moved into that story.
+    apart = store.move_article(strike_ids[-1], None)
+    strike_story = shown[strike_ids[0]]
+    assert store.move_article(other, strike_story) == strike_story
+    assert store.settle(new_ids) == 0
+    assert {store.story_of(i) for i in arrest_ids + [old]} == {old_story}
+    assert store.story_of(strike_ids[-1]) == apart
+    assert {store.story_of(i) for i in strike_ids[:-1] + [other]} == {strike_story}
+    rows = {row.id: row.title for row in store.story_rows()}
+    assert rows[strike_story] in {i.title for i in strike}
+
+
+def test_a_story_holding_an_article_from_before_the_refresh_keeps_that_articles_story_id():
+    """Settled, a story holds an article shown before the refresh in story "old" and two of
+    the refresh's, shown together in story "new": it is still "old" (ids as _keep_story_ids
+    keeps them, the articles from before the refresh counting most)."""
+    from tui.store import _keep_story_ids
+
+    found = {"p": "settled", "a": "settled", "b": "settled"}
+    was = {"p": "old", "a": "new", "b": "new"}
+    assert _keep_story_ids(found, was, set())["settled"] == "new"  # by count alone
+    assert _keep_story_ids(found, was, set(), weight={"p": 4, "a": 1, "b": 1})["settled"] == "old"
+
+
+def test_settling_again_changes_nothing(store):
+    truth, _ = grouped(store, corpus_items("dev"))
+    stories = {i: store.story_of(i) for i in truth}
+    assert store.settle(truth) == 0
+    assert {i: store.story_of(i) for i in truth} == stories
+
+
+def test_an_undated_brief_is_dated_by_the_reports_of_its_own_write(store):
+    """The brief comes first in its feed, the dated reports of its flood after it, all in
+    one write: the dated ones are placed first, and then they date it."""
+    floods = _event_items("guria-floods")
+    undated = [i for i in floods if not i.published]
+    ids = store.add_articles(undated + [i for i in floods if i.published])
+    assert len({store.story_of(i) for i in ids}) == 1
 
 
 def test_an_undated_article_meets_its_story_however_long_ago_it_was_dated(store):
@@ -559,12 +647,17 @@ def test_a_daily_series_does_not_grow_one_story_for_weeks():
 
 
 def test_a_lone_article_joins_the_story_a_later_report_links_it_to(store):
-    """Outlet by outlet, the piece on the Syunik deal (article 3) comes in before the
-    report it is closest to, and stands alone; that report, when it comes, matches both
-    it and the main story, which is where it would have gone had it come last."""
-    truth, found = grouped(store, corpus_items("test"))
-    first, piece = (make_id(f"corpus:peace-deal-initialled-washington/{n}") for n in (0, 3))
-    assert truth[piece] == truth[first] and found[piece] == found[first]
+    """The piece on the Syunik deal (article 3) came in an earlier refresh than the
+    reports it is closest to, and stands alone; the report closest to it, when it comes,
+    matches both it and the main story, which is where it would have gone had it come last."""
+    event = "peace-deal-initialled-washington"
+    first, piece = (make_id(f"corpus:{event}/{n}") for n in (0, 3))
+    earlier = [item for item, e in corpus_items("test") if e != event or item.key == f"corpus:{event}/3"]
+    store.add_articles(earlier)
+    assert [len(s["articles"]) for s in store.stories_json() if s["id"] == store.story_of(piece)] == [1]
+    store.add_articles([item for item, e in corpus_items("test") if e == event and item.key != f"corpus:{event}/3"])
+    found = {a["id"]: s["id"] for s in store.stories_json() for a in s["articles"]}
+    assert found[piece] == found[first]
     # The reading pane no longer says it started this story, but which report joined the two.
     from tui.ui.story import group_reason
 

@@ -324,30 +324,58 @@ def test_a_refresh_stops_at_once_when_cancelled_and_keeps_what_finished(server, 
     assert [r.outcome for r in summary.reports] == ["updated", "waiting"]
     assert store.has_article(make_id("https://f.example/1"))
     assert store.feed_states()[server.url("/slow")].get("failures", 0) == 0  # stopping is not the feed's fault
+    # Its article was not placed again with the others (see Store.settle): the next refresh does it.
+    assert store.unsettled() == [make_id("https://f.example/1")]
+    server.add("/slow", body=rss([{"title": "Slow", "link": "https://s.example/1"}]))
+    Refresher(config, store, workers=1).run()
+    assert store.unsettled() == []
 
 
-def test_a_refresh_of_several_writes_ends_by_placing_lone_articles_again(server, tmp_path, monkeypatch):
-    """Four outlets' reports of one fire, stored as each feed comes in (a write each): the
-    first came when nothing like it was stored; at the refresh's end it meets the rest."""
+def test_a_refresh_groups_its_articles_as_one_write_would_whatever_order_the_feeds_answer(server, tmp_path,
+                                                                                         monkeypatch):
+    """Two rallies in Tbilisi days apart (the detentions, the law on rallies), eight reports
+    on eight feeds answering in an order that, placed as they came, made one story of
+    both. Stored feed by feed (a write each), they are placed again together at the end."""
     from email.utils import format_datetime
     from datetime import datetime
 
     from stories_corpus import load
 
     import tui.refresh
+    from tui.store import NewArticle
 
     monkeypatch.setattr(tui.refresh, "FLUSH_EVERY_ARTICLES", 1)  # a write per feed, as a long refresh makes
-    reports = [a for a in load() if a.event == "yerevan-substation-fire-blackout"]
+    reports = {a.id: a for a in load() if a.event in ("rustaveli-rally-detentions", "georgia-rally-rules-amended")}
+    order = ["georgia-rally-rules-amended/3", "rustaveli-rally-detentions/2", "georgia-rally-rules-amended/1",
+             "rustaveli-rally-detentions/1", "rustaveli-rally-detentions/3", "georgia-rally-rules-amended/0",
+             "rustaveli-rally-detentions/0", "georgia-rally-rules-amended/2"]
+    assert sorted(order) == sorted(reports)
     feeds = "feeds:\n"
-    for n, k in enumerate((1, 2, 3, 0)):  # in this order, 0.5 s apart
-        a = reports[k]
-        server.add(f"/f{k}", delay=0.5 * n, body=rss([{
-            "title": a.title, "link": f"https://outlet{k}.example/fire", "description": a.text,
+    for n, key in enumerate(order):  # in this order, 0.4 s apart
+        a = reports[key]
+        server.add(f"/f{n}", delay=0.4 * n, body=rss([{
+            "title": a.title, "link": f"https://outlet.example/{key}", "description": a.text,
             "pubDate": format_datetime(datetime.fromisoformat(a.published))}]))
-        feeds += f"  - url: BASE/f{k}\n    name: {a.outlet}\n    regional: true\n    extract: false\n"
+        feeds += f"  - url: BASE/f{n}\n    name: {a.outlet} {n}\n    regional: true\n    extract: false\n"
     store = Store(tmp_path / "data")
-    refresher = Refresher(config_for(server, tmp_path, feeds), store, workers=2)
-    summary = refresher.run()
-    assert len(summary.new_ids) == 4 and refresher._writes == 4
-    stories = {store.story_of(make_id(f"https://outlet{k}.example/fire")) for k in range(4)}
-    assert len(stories) == 2  # without the second look: 3 (report 1 alone)
+    summary = Refresher(config_for(server, tmp_path, feeds), store, workers=2).run()
+    assert len(summary.new_ids) == 8
+
+    def partition(store) -> list[list[str]]:
+        stories: dict[str, list[str]] = {}
+        for key in sorted(reports):
+            stories.setdefault(store.story_of(make_id(f"https://outlet.example/{key}")), []).append(key)
+        return sorted(stories.values())
+
+    found = partition(store)
+    assert all(len({key.split("/")[0] for key in keys}) == 1 for keys in found), found  # came as they came: one
+    one_write = Store(tmp_path / "one")
+    one_write.add_articles([NewArticle(key=f"https://outlet.example/{key}", title=a.title, feed=a.outlet,
+                                       text=a.text, published=a.published) for key, a in reports.items()])
+    assert found == partition(one_write)
+    # Why each is there names an article of its story.
+    for key in reports:
+        why = store.why_grouped(make_id(f"https://outlet.example/{key}"))
+        assert why["by"] in ("new", "auto", "merged")
+        if why["by"] != "new":
+            assert store.story_of(why["with"]) == store.story_of(make_id(f"https://outlet.example/{key}"))

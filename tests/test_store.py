@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -344,25 +345,42 @@ def test_times_are_compared_as_times_not_as_text(store):
     assert order[1:] == ["4", "3", "2", "1"]
 
 
-def test_readers_do_not_wait_for_a_writer_holding_the_lock(tmp_path, config_file):
-    data = tmp_path / "data"
-    args = ("--config", str(config_file), "--data-dir", str(data), "stories", "--json")
-    assert run_cli(*args).returncode == 0  # first run: config and seeds in place
+@contextmanager
+def lock_held_by_another_process(path: Path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
-         "print('locked', flush=True); time.sleep(120)", str(data / ".lock")],
+         "print('locked', flush=True); time.sleep(120)", str(path)],
         stdout=subprocess.PIPE, text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_readers_do_not_wait_for_a_writer_holding_the_lock(tmp_path, config_file):
+    data = tmp_path / "data"
+    args = ("--config", str(config_file), "--data-dir", str(data), "stories", "--json")
+    assert run_cli(*args).returncode == 0  # first run: config and seeds in place
+    with lock_held_by_another_process(data / ".lock"):
         # A reader that waited for the lock would hit the 30 s lock timeout, far past this one.
         result = run_cli(*args, timeout=20)
         assert result.returncode == 0, result.stderr
         assert len(json.loads(result.stdout)[0]["articles"]) == 2
-    finally:
-        holder.kill()
-        holder.wait()
+
+
+def test_marking_does_not_wait_for_a_writer_holding_the_lock(data_dir):
+    """A refresh's grouping may write for seconds; a keypress marking an article read does
+    not wait for it (it would wait 30 s, and fail)."""
+    store = Store(data_dir)
+    [article_id] = store.add_articles([article(1)])
+    with lock_held_by_another_process(data_dir / ".lock"):
+        store.lock.timeout = store.marks_lock.timeout = 5.0
+        store.set_mark("read", [article_id])
+        assert Store(data_dir).is_marked("read", article_id)
 
 
 def test_threads_reading_while_another_marks_lose_no_mark(data_dir):

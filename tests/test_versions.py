@@ -408,7 +408,7 @@ def test_an_archive_from_schema_1_is_backed_up_upgraded_and_not_fetched_all_at_o
     config, _, article = _landslide_stored(server, tmp_path)
     data = tmp_path / "data"
     more = _as_schema_1(data, article, server.url("/feed"))
-    before = {p.relative_to(data): p.read_bytes() for p in data.rglob("*") if p.is_file() and p.name != ".lock"}
+    before = {p.relative_to(data): p.read_bytes() for p in data.rglob("*") if p.is_file() and p.name not in (".lock", ".marks-lock")}
 
     result = run_cli("--config", str(tmp_path / "feeds.yaml"), "--data-dir", str(data), "refresh", "--json")
     assert result.returncode == 0, result.stderr
@@ -497,7 +497,7 @@ def test_an_upgrade_killed_half_way_keeps_pointing_at_the_backup_of_the_old_arch
     data = tmp_path / "data"
     _as_schema_1(data, article, server.url("/feed"))
     old_index = (data / "index.json").read_bytes()
-    original = {p.relative_to(data): p.read_bytes() for p in data.rglob("*") if p.is_file() and p.name != ".lock"}
+    original = {p.relative_to(data): p.read_bytes() for p in data.rglob("*") if p.is_file() and p.name not in (".lock", ".marks-lock")}
     first = Store(data).migrated[1]
     # Killed after the catalog was upgraded and before the index was: the index is schema 1 again.
     (data / "index.json").write_bytes(old_index)

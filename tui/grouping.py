@@ -556,7 +556,7 @@ class GroupIndex:
             built = _Month(token)
             for article_id, doc in source.items():
                 story = self.story_of(article_id)
-                if story is not None:  # an entry a failed write left is not an article
+                if story:  # an entry a failed write left is not an article (nor one being placed again)
                     self._index(built, make_doc(article_id, doc, story))
             self.months[name] = built
         return built
@@ -597,6 +597,31 @@ class GroupIndex:
                         del month.by_story[doc.story]
                 doc.story = story
                 month.by_story.setdefault(story, {})[article_id] = doc.day
+
+    def remove(self, article_ids: Iterable[str]) -> None:
+        """Take articles out of the index (to be placed again: see ``add``)."""
+        gone = set(article_ids)
+        for month in self.months.values():
+            here = gone & month.docs.keys()
+            if not here:
+                continue
+            terms: set[str] = set()
+            for article_id in here:
+                doc = month.docs.pop(article_id)
+                terms.update(doc.weights)
+                members = month.by_story.get(doc.story)
+                if members is not None:
+                    members.pop(article_id, None)
+                    if not members:
+                        del month.by_story[doc.story]
+            for term in terms:
+                kept = [i for i in month.postings[term] if i not in here]
+                if kept:
+                    month.postings[term] = kept
+                    month.df[term] = len(kept)
+                else:
+                    del month.postings[term]
+                    del month.df[term]
 
     def forget(self) -> None:
         self.months.clear()
@@ -652,7 +677,7 @@ class GroupIndex:
                 entries = ((d.id, d.weights, d.dated, d.day) for d in built.docs.values())
             else:  # (an entry a failed write left is not an article)
                 entries = ((i, f.get("w") or {}, bool(f.get("u")), f.get("d") or "")
-                           for i, f in self.peek_month(name).items() if self.story_of(i) is not None)
+                           for i, f in self.peek_month(name).items() if self.story_of(i))
             for article_id, weights, dated, when in entries:
                 total += 1
                 common = wanted & weights.keys()

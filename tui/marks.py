@@ -2,7 +2,7 @@
 
 A keypress must persist in a few milliseconds however large the archive, and a
 TinyDB write rewrites a whole table. So each mark is one line appended to
-``marks.log`` (and flushed to disk) while the data lock is held; the lines are
+``marks.log`` (and flushed to disk) while the marks' lock is held; the lines are
 replayed over ``marks.json`` (a TinyDB file) on open, and folded into it once
 the journal grows. Every line sets values outright, so replaying lines that
 were already folded (a crash between the fold and the truncation) changes
@@ -150,7 +150,7 @@ class MarkJournal:
             else:
                 self.sets[kind].difference_update(ids)
 
-    # -- changing marks (call with the data lock held) --------------------
+    # -- changing marks (call with the marks' lock held) --------------------
     def set(self, kind: str, ids: Iterable[str], value: bool) -> None:
         if kind not in MARK_KINDS:
             raise ValueError(f"unknown mark {kind!r}")

@@ -11,6 +11,7 @@ as they arrive, so an interrupted refresh keeps what it had finished.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 import time
@@ -128,7 +129,6 @@ class Refresher:
         self._pool = None  # a ProcessPoolExecutor, started on first need
         self._pending: list[NewArticle] = []
         self._new_ids: list[str] = []
-        self._writes = 0  # of new articles, each placing its own (see Store.look_again)
         self._claimed: set[str] = set()  # item keys this run has taken on
         self._keys_by_feed: dict[str, list[str]] = {}
         self._last_flush = 0.0
@@ -241,11 +241,13 @@ class Refresher:
                 self.store.save_feed_states({url: states[url] for url in done})
                 raise
         await self._flush(force=True)
-        if self._writes > 1 and not self._cancelled:
-            # Each write placed its own articles: those left (nearly) alone meet the later writes'.
+        if not self._cancelled and (self._new_ids or self.store.unsettled()):
+            # The writes placed their articles as the feeds came, and merged no stories:
+            # now all are placed again together, in date order (see Store.settle), with
+            # those of a refresh stopped before this point.
             # (Every article is stored by now: an archive busy for long only skips this.)
             try:
-                await asyncio.get_running_loop().run_in_executor(None, self.store.look_again, self._new_ids)
+                await asyncio.get_running_loop().run_in_executor(None, self.store.settle, self._new_ids)
             except StoreBusy:
                 pass
         # What each feed added, counted from what the archive took: another
@@ -479,7 +481,7 @@ class Refresher:
         async with self._flush_lock:
             batch, self._pending = self._pending, []
             if batch:
-                ids = await asyncio.get_running_loop().run_in_executor(None, self.store.add_articles, batch)
+                ids = await asyncio.get_running_loop().run_in_executor(
+                    None, functools.partial(self.store.add_articles, batch, provisional=True))
                 self._new_ids.extend(ids)
-                self._writes += 1
             self._last_flush = time.monotonic()

@@ -21,11 +21,12 @@ missing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -222,16 +223,27 @@ def _moved_into(pins: dict[str, dict]) -> set[str]:
     return {p["story"] for p in pins.values() if p.get("by") == "you"} - _split_out(pins)
 
 
+def _running(pid: int) -> bool:
+    """Whether a process of that id runs (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (someone else's: running)
+        return True
+    return True
+
+
 def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[str],
-                    moved_into: set[str] = frozenset()) -> dict[str, str]:
-    """Map each new story to the old id most of its articles had, each old id used once;
-    but a story someone moved an article into (``moved_into``) takes back every new
-    story most of whose articles were in it."""
+                    moved_into: set[str] = frozenset(), weight: Mapping[str, int] | None = None) -> dict[str, str]:
+    """Map each new story to the old id most of its articles had (each counting as its
+    ``weight``, or 1), each old id used once; but a story someone moved an article into
+    (``moved_into``) takes back every new story most of whose articles were in it."""
     overlap: dict[tuple[str, str], int] = {}
     for article_id, new in found.items():
         old = before.get(article_id)
         if old is not None:
-            overlap[(new, old)] = overlap.get((new, old), 0) + 1
+            overlap[(new, old)] = overlap.get((new, old), 0) + (weight.get(article_id, 1) if weight else 1)
     renamed: dict[str, str] = {}
     used: set[str] = set()
     for new in set(found.values()):
@@ -279,6 +291,9 @@ class Store:
             where = "" if str(exc.filename or self.dir) == str(self.dir) else f"{exc.filename}: "
             raise StoreError(f"cannot use the data folder {self.dir}: {where}{exc.strerror or exc}") from exc
         self.lock = DataLock(self.dir / ".lock")
+        # The marks have files of their own, and a lock of their own: a keypress does not
+        # wait for a refresh's grouping to finish writing.
+        self.marks_lock = DataLock(self.dir / ".marks-lock")
         self.index = ReaderDB(self.dir / "index.json", kind="index", schema=SCHEMA)
         self.catalog = ReaderDB(self.dir / "catalog.json", kind="catalog", schema=SCHEMA)
         self.feed_health = ReaderDB(self.dir / "feeds.json", kind="feeds", schema=SCHEMA)
@@ -297,6 +312,7 @@ class Store:
         self._month_dbs: dict[str, ReaderDB] = {}
         self._held_months: set[str] = set()
         self._pending_story: dict[str, str] = {}  # stories decided in the open transaction
+        self._pending_members: dict[str, set[str]] = {}  # the same, by story
         self._stored_members: dict[str, set[str]] | None = None  # the index's stories' members, in a transaction
         self._grouping_checked = False
         self._groups = grouping.GroupIndex(self._load_month, self._story_of, self._months, self._peek_month)
@@ -356,7 +372,7 @@ class Store:
         try:
             for path in sorted(self.dir.rglob("*")):
                 relative = path.relative_to(self.dir)
-                if (relative.parts[0] == "backups" or path.name == ".lock" or path.name.endswith(".tmp")
+                if (relative.parts[0] == "backups" or path.name in (".lock", ".marks-lock") or path.name.endswith(".tmp")
                         or not path.is_file()):
                     continue
                 target = partial / relative
@@ -422,7 +438,7 @@ class Store:
     def close(self) -> None:
         """Fold a long marks journal into its file; nothing else is pending."""
         try:
-            with self.lock:
+            with self.marks_lock:
                 self.marks.sync()
                 if self.marks.needs_fold():
                     self.marks.fold()
@@ -471,6 +487,7 @@ class Store:
                 self._held_shards.clear()
                 self._held_months.clear()
                 self._pending_story.clear()
+                self._pending_members.clear()
                 self._stored_members = None
                 self._trim_shard_cache()
 
@@ -775,14 +792,16 @@ class Store:
                 return article_id, True
             salt += 1  # a different key with the same short hash
 
-    def add_articles(self, items: Iterable[NewArticle], story: str | None = None) -> list[str]:
+    def add_articles(self, items: Iterable[NewArticle], story: str | None = None,
+                     provisional: bool = False) -> list[str]:
         """Store the articles the archive does not have yet; return their ids.
 
         Each joins the story of the same event, or starts its own (see
         :mod:`tui.grouping`); ``story`` instead puts them all in that story
-        (created with that id if new) and keeps them there.
+        (created with that id if new) and keeps them there. ``provisional``:
+        more writes follow and :meth:`settle` will place them all again, so
+        these merge no stories (a merge is not undone).
         """
-        added: list[str] = []
         with self.writing():
             self._check_grouping()
             hot_docs: dict[str, dict] = {}
@@ -792,23 +811,28 @@ class Store:
             shard_number, shard_fill = self._open_shard()
             now = utc_now()
             moves = _Moves()
-            items = list(items)
             computed: dict[str, dict] = {}
             near: dict[str, str] = {}
             placed: list[tuple[grouping.Doc, str, str]] = []  # the articles grouping placed
-            if not story:  # undated articles: when their events were, all found in one reading
-                undated = []
-                for item in items:
-                    article_id, known = self._free_id(item.key)
-                    if not known and not normalise_date(item.published) and article_id not in computed:
-                        computed[article_id] = item.features or grouping.features(item.title, item.text)
-                        undated.append(grouping.make_doc(article_id, {**computed[article_id], "d": now}, ""))
-                near = self._groups.dates_of(undated)
+            fresh: dict[str, NewArticle] = {}  # the articles the archive does not have, by id
             for item in items:
                 article_id, known = self._free_id(item.key)
-                if known or article_id in hot_docs:
-                    continue
-                published = normalise_date(item.published)
+                if not known:
+                    fresh.setdefault(article_id, item)
+            # As a regroup does: the dated articles in date order, then the undated ones,
+            # each dated by the words it shares with the articles stored before it and with
+            # this batch's, in one reading.
+            dates = {i: normalise_date(item.published) for i, item in fresh.items()}
+            order = list(fresh) if story else sorted(fresh, key=lambda i: (dates[i] or "\uffff", i))
+            undated = [i for i in order if not dates[i]]
+            for article_id in order:
+                item = fresh[article_id]
+                if not story and article_id == (undated or [None])[0]:
+                    for i in undated:
+                        computed[i] = fresh[i].features or grouping.features(fresh[i].title, fresh[i].text)
+                    near = self._groups.dates_of([grouping.make_doc(i, {**computed[i], "d": now}, "")
+                                                  for i in undated])
+                published = dates[article_id]
                 moment = published or now
                 stored = {**(item.features or computed.get(article_id) or grouping.features(item.title, item.text)),
                           "d": moment, "u": bool(published)}
@@ -818,10 +842,11 @@ class Store:
                     moves.pins[article_id] = {"story": story, "at": now, "by": "given"}
                     moves.leads.setdefault(story, article_id)
                 else:
-                    story_id, group = self._place(doc, moment, moves, near.get(article_id, moment))
+                    story_id, group = self._place(doc, moment, moves, near.get(article_id, moment),
+                                                  merge=not provisional)
                     placed.append((doc, moment, near.get(article_id, moment)))
                 doc.story = story_id
-                self._pending_story[article_id] = story_id
+                self._assign(article_id, story_id)
                 month = grouping.month_of(moment)
                 self._groups.add(month, doc)
                 features.setdefault(month, {})[article_id] = stored
@@ -864,9 +889,9 @@ class Store:
                     "why": item.why,
                     "group": group,
                 }
-                added.append(article_id)
+            added = list(fresh)
             # (The last article placed met every other already.)
-            for article_id, group in self._look_again(placed[:-1], moves).items():
+            for article_id, group in self._look_again([] if provisional else placed[:-1], moves).items():
                 more = detail_docs.get(article_id) or self._details.raw().get(article_id, {})
                 detail_docs[article_id] = {**more, "group": group}
             for number, docs in bodies.items():
@@ -882,51 +907,131 @@ class Store:
             self._put_articles(hot_docs)
             self._pins.put_many(moves.pins)
             self._save_stories(moves)
+            if provisional and added:  # (kept until settled, should this refresh be stopped first)
+                unsettled = self._unsettled_by_process()
+                unsettled[str(os.getpid())] = unsettled.get(str(os.getpid()), []) + added
+                self.index.table("grouping").put_many({"unsettled": unsettled})
         return added
 
-    def _place(self, doc: grouping.Doc, moment: str, moves: _Moves, near: str | None = None) -> tuple[str, dict]:
-        """The story a new article joins (merging stories it shows to be one), and why."""
+    def _place(self, doc: grouping.Doc, moment: str, moves: _Moves, near: str | None = None,
+               merge: bool = True, new_id: str | None = None) -> tuple[str, dict]:
+        """The story a new article joins (merging stories it shows to be one, unless not
+        ``merge``), and why; a story it starts has ``new_id``, or one made from its id."""
         curated, apart = self._corrections(moves)  # (a story split out into holds only its article)
         placement = self._groups.place(doc, moment, curated=curated.__contains__, exclude=apart.__contains__,
                                        near=near)
         if placement.match is None:
-            return make_id("story:" + doc.id), {"by": "new"}
+            return new_id or make_id("story:" + doc.id), {"by": "new"}
         match = placement.match
         story_id = match.story
-        for other in placement.merge:
+        for other in placement.merge if merge else ():
             story_id = self._merge(story_id, other, moves, via=doc.id)
         group = {"by": "auto", "score": round(match.score, 3), "with": match.best, "shared": match.shared}
         return story_id, group
 
-    def look_again(self, article_ids: Iterable[str]) -> int:
-        """Place again those of these articles that are still alone or in pairs.
+    def _unsettled_by_process(self) -> dict[str, list[str]]:
+        return dict(self.index.table("grouping").raw().get("unsettled", {}))
 
-        A refresh stores its articles as they come, each write placing its own;
-        at its end, its new articles left (nearly) alone meet those stored
-        after them. Returns how many articles changed story.
+    def unsettled(self) -> list[str]:
+        """The articles of provisional writes not settled yet (a refresh running now, or
+        one stopped before its end)."""
+        return [i for ids in self._unsettled_by_process().values() for i in ids]
+
+    def settle(self, article_ids: Iterable[str] = ()) -> int:
+        """Place these articles again, all together, as one write in date order would.
+
+        A refresh stores its articles as they come, in writes cut by time, each
+        placed among the articles stored before it and merging no stories
+        (``provisional``); so where they ended up hangs on which feed answered
+        first. At its end, they leave their stories and are placed again: the
+        dated ones in date order, then the undated ones, each near the date its
+        words point to; only now may stories merge. Then each story takes the
+        id most of its articles had (each id once), as after a regroup; an
+        article someone put in a story stays there, and so do the articles of
+        a story someone moved one into. The provisional articles of a refresh
+        stopped before its end (in this process, or in one no longer running)
+        are settled too. Returns how many articles changed story.
         """
         with self.writing():
+            self._check_grouping()
             articles = self._articles.raw()
-            docs = []
-            for article_id in dict.fromkeys(article_ids):
+            live = self._live_pins()
+            leftover = self._unsettled_by_process()
+            done = [pid for pid in leftover if int(pid) == os.getpid() or not _running(int(pid))]
+            self.index.table("grouping").put_many(
+                {"unsettled": {pid: ids for pid, ids in leftover.items() if pid not in done}})
+            docs: dict[str, tuple[grouping.Doc, str]] = {}
+            for article_id in itertools.chain(article_ids, *(leftover[pid] for pid in done)):
                 hot = articles.get(article_id)
-                if hot is not None:
+                if hot is not None and article_id not in live:
                     doc = self._groups.month(grouping.month_of(hot["date"])).docs.get(article_id)
                     if doc is not None:
-                        docs.append((doc, hot["date"]))
-            near = self._groups.dates_of([d for d, _ in docs if not d.dated and
-                                          len(self._members(d.story)) <= grouping.LOOK_AGAIN])
-            moves = _Moves()
-            found = self._look_again([(d, moment, near.get(d.id, moment)) for d, moment in docs], moves)
-            if not moves.moved:
+                        docs[article_id] = (doc, hot["date"])
+            if not docs:
                 return 0
-            now = utc_now()
+            # An article that joined one of these (from another process's refresh) goes with them.
             details = self._details.raw()
-            detail_docs = {i: {**details.get(i, {}), "group": group} for i, group in found.items()}
-            self._details.put_many(self._merged_reasons(moves, detail_docs, now))
-            self._put_articles({i: {**articles[i], "story": s} for i, s in moves.moved.items()})
+            for story_id in {doc.story for doc, _ in docs.values()}:
+                for article_id in self._members(story_id):
+                    if (article_id not in docs and article_id not in live
+                            and (details.get(article_id, {}).get("group") or {}).get("with") in docs):
+                        date = articles[article_id]["date"]
+                        doc = self._groups.month(grouping.month_of(date)).docs.get(article_id)
+                        if doc is not None:
+                            docs[article_id] = (doc, date)
+            before = {article_id: doc.story for article_id, (doc, _) in docs.items()}
+            self._groups.remove(before)
+            for article_id, (doc, _) in docs.items():
+                doc.story = ""  # in no story while placed again
+                self._assign(article_id, "")
+            moves = _Moves()
+            dated = sorted((pair for pair in docs.values() if pair[0].dated), key=lambda p: (p[1], p[0].id))
+            undated = sorted((pair for pair in docs.values() if not pair[0].dated), key=lambda p: p[0].id)
+            placed: list[tuple[grouping.Doc, str, str]] = []
+            found: dict[str, dict] = {}
+            near: dict[str, str] = {}
+            for doc, moment in dated + undated:
+                if doc is (undated[0][0] if undated else None):
+                    near = self._groups.dates_of([d for d, _ in undated])
+                new_id, salt = make_id("story:" + doc.id), 1
+                while self._members(new_id) or new_id in moves.gone:
+                    new_id, salt = make_id("story:" + doc.id, salt), salt + 1
+                story_id, found[doc.id] = self._place(doc, moment, moves, near.get(doc.id, moment), new_id=new_id)
+                doc.story = story_id
+                self._assign(doc.id, story_id)
+                self._groups.add(grouping.month_of(moment), doc)
+                moves.touched.add(story_id)
+                placed.append((doc, moment, near.get(doc.id, moment)))
+            found.update(self._look_again(placed[:-1], moves))
+            # Each story now takes the id most of its articles had, those from before this
+            # refresh counting most: the stories you saw before it keep their ids.
+            stories = ({self._pending_story[i] for i in before} | set(moves.moved.values())
+                       | {story_id for story_id in before.values() if self._members(story_id)})
+            now_in = {i: story_id for story_id in stories for i in self._members(story_id)}
+            was_in = {i: before.get(i) or articles[i]["story"] for i in now_in}
+            renamed = _keep_story_ids(now_in, was_in, {p["story"] for p in live.values()}, _moved_into(live),
+                                      weight={i: 1 if i in before else len(now_in) + 1 for i in now_in})
+            for story_id, new_id in renamed.items():
+                if new_id != story_id:
+                    ids = [i for i, s in now_in.items() if s == story_id]
+                    for article_id in ids:
+                        self._assign(article_id, new_id)
+                    self._groups.move(ids, new_id)
+            merged: dict[str, list[str]] = {}
+            for keep, gone in moves.merged.items():
+                merged.setdefault(renamed.get(keep, keep), []).extend(gone)
+            moves.merged = {keep: [g for g in gone if not self._members(g)] for keep, gone in merged.items()}
+            moves.touched = set()
+            moves.gone = set()
+            for story_id in set(before.values()) | set(renamed) | set(renamed.values()) | set(merged):
+                (moves.touched if self._members(story_id) else moves.gone).add(story_id)
+            now = utc_now()
+            self._details.put_many(self._merged_reasons(
+                moves, {i: {**details.get(i, {}), "group": group} for i, group in found.items()}, now))
+            changed = {i: self._story_of(i) for i in now_in if self._story_of(i) != articles[i]["story"]}
+            self._put_articles({i: {**articles[i], "story": s} for i, s in changed.items()})
             self._save_stories(moves)
-            return len(moves.moved)
+            return len(changed)
 
     def _merged_reasons(self, moves: _Moves, detail_docs: dict[str, dict], now: str) -> dict[str, dict]:
         """``detail_docs``, plus the new reason of each article that had started a story
@@ -977,7 +1082,7 @@ class Store:
         for article_id in members[gone]:
             moves.moved[article_id] = keep
             moves.via[article_id] = via
-            self._pending_story[article_id] = keep
+            self._assign(article_id, keep)
         self._groups.move(members[gone], keep)
         moves.merged.setdefault(keep, []).append(gone)
         moves.merged[keep] += moves.merged.pop(gone, [])
@@ -1003,14 +1108,25 @@ class Store:
                 self._stored_members.setdefault(doc["story"], set()).add(article_id)
         pending = self._pending_story
         found = {i for i in self._stored_members.get(story_id, ()) if pending.get(i, story_id) == story_id}
-        return sorted(found | {i for i, s in pending.items() if s == story_id})
+        return sorted(found | self._pending_members.get(story_id, set()))
+
+    def _assign(self, article_id: str, story_id: str) -> None:
+        """Put an article in a story, in the open transaction ("": in none)."""
+        before = self._pending_story.get(article_id)
+        if before is not None:
+            self._pending_members[before].discard(article_id)
+        self._pending_story[article_id] = story_id
+        self._pending_members.setdefault(story_id, set()).add(article_id)
 
     def _save_stories(self, moves: _Moves) -> None:
         """Describe the stories that changed (a representative headline, key terms) and link topics."""
         stories = self._stories.raw()
+        articles = self._articles.raw()
         docs = {}
         for story_id in moves.touched - moves.gone:
             doc = dict(stories.get(story_id, {}))
+            for month in {grouping.month_of(articles[i]["date"]) for i in self._members(story_id) if i in articles}:
+                self._groups.month(month)  # (every member is described, in whichever month)
             members = self._groups.members(story_id)
             if members:
                 lead = doc.get("lead") if doc.get("lead_kept") else None
@@ -1151,6 +1267,7 @@ class Store:
             if progress:
                 progress("topics", 0, len(docs))
             self._link_topics(list(docs))
+            self.index.table("grouping").remove_keys(["unsettled"])  # (all placed together now)
             self.index.table("grouping").put_many({"state": {"features": grouping.FEATURES_VERSION,
                                                              "regrouped": utc_now()}})
             topics = len({d.get("topic") for d in self._stories.raw().values() if d.get("topic")})
@@ -1229,7 +1346,7 @@ class Store:
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise KeyError(f"no article with id {unknown[0]}")
-        with self.lock:
+        with self.marks_lock:
             self.marks.set(kind, ids, value)
 
     def is_marked(self, kind: str, article_id: str) -> bool:
