@@ -1011,19 +1011,22 @@ class Store:
             was_in = {i: before.get(i) or articles[i]["story"] for i in now_in}
             renamed = _keep_story_ids(now_in, was_in, {p["story"] for p in live.values()}, _moved_into(live),
                                       weight={i: 1 if i in before else len(now_in) + 1 for i in now_in})
+            by_story: dict[str, list[str]] = {}
+            for article_id, story_id in now_in.items():
+                by_story.setdefault(story_id, []).append(article_id)
             for story_id, new_id in renamed.items():
                 if new_id != story_id:
-                    ids = [i for i, s in now_in.items() if s == story_id]
-                    for article_id in ids:
+                    for article_id in by_story[story_id]:
                         self._assign(article_id, new_id)
-                    self._groups.move(ids, new_id)
+                    self._groups.move(by_story[story_id], new_id)
             merged: dict[str, list[str]] = {}
             for keep, gone in moves.merged.items():
                 merged.setdefault(renamed.get(keep, keep), []).extend(gone)
             moves.merged = {keep: [g for g in gone if not self._members(g)] for keep, gone in merged.items()}
-            moves.touched = set()
-            moves.gone = set()
-            for story_id in set(before.values()) | set(renamed) | set(renamed.values()) | set(merged):
+            mentioned = (set(before.values()) | set(renamed) | set(renamed.values()) | moves.touched | moves.gone
+                         | set(merged) | {g for gone in merged.values() for g in gone})
+            moves.touched, moves.gone = set(), set()
+            for story_id in mentioned:  # (a story merged away, or renamed away, is gone)
                 (moves.touched if self._members(story_id) else moves.gone).add(story_id)
             now = utc_now()
             self._details.put_many(self._merged_reasons(
