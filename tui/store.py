@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -234,6 +234,45 @@ def _running(pid: int) -> bool:
     return True
 
 
+def _settled_ids(now_in: dict[str, str], was_in: dict[str, str], weight: Mapping[str, int], pinned: set[str],
+                 moved_into: set[str], free: Callable[[str], bool]) -> tuple[dict[str, str], dict[str, str]]:
+    """After a settling: the id each story takes, and each earlier id's heir (the story
+    now holding most of its articles, by ``weight``). A story holding an article someone
+    put there keeps its id; a story most of whose articles were in one someone moved an
+    article into goes back to it; otherwise an earlier id goes to its heir only, the
+    heir holding most of it first; a story that gets none takes a ``free`` id."""
+    overlap: dict[tuple[str, str], int] = {}
+    for article_id, new in now_in.items():
+        key = (new, was_in[article_id])
+        overlap[key] = overlap.get(key, 0) + weight[article_id]
+    heir: dict[str, str] = {}  # earlier id -> the story holding most of it
+    top: dict[str, tuple[int, str]] = {}  # story -> the earlier id most of it had
+    for (new, old), count in sorted(overlap.items()):
+        if old not in heir or count > overlap[(heir[old], old)]:
+            heir[old] = new
+        top[new] = max(top.get(new, (0, "")), (count, old))
+    renamed: dict[str, str] = {}
+    used: set[str] = set()
+    for new in sorted(set(now_in.values()) & pinned):
+        renamed[new] = new
+        used.add(new)
+    for new in sorted(set(now_in.values()) - set(renamed)):
+        old = top[new][1]
+        if old in moved_into and old in used:
+            renamed[new] = old
+    for (new, old), _count in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
+        if new not in renamed and old not in used and heir[old] == new:
+            renamed[new] = old
+            used.add(old)
+    for new in sorted(set(now_in.values()) - set(renamed)):
+        story_id, salt = new, 0
+        while story_id in used or (story_id != new and not free(story_id)) or story_id in heir:
+            story_id, salt = make_id("story:" + new, salt), salt + 1
+        renamed[new] = story_id
+        used.add(story_id)
+    return renamed, heir
+
+
 def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[str],
                     moved_into: set[str] = frozenset(), weight: Mapping[str, int] | None = None) -> dict[str, str]:
     """Map each new story to the old id most of its articles had (each counting as its
@@ -370,14 +409,15 @@ class Store:
             final = root / f"schema-{schema}-{stamp}-{number}"
         partial = root / f".{final.name}.{os.getpid()}.partial"
         try:
-            for path in sorted(self.dir.rglob("*")):
-                relative = path.relative_to(self.dir)
-                if (relative.parts[0] == "backups" or path.name in (".lock", ".marks-lock") or path.name.endswith(".tmp")
-                        or not path.is_file()):
-                    continue
-                target = partial / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
+            with self.marks_lock:  # (the marks are folded under their own lock: not half way through)
+                for path in sorted(self.dir.rglob("*")):
+                    relative = path.relative_to(self.dir)
+                    if (relative.parts[0] == "backups" or path.name in (".lock", ".marks-lock")
+                            or path.name.endswith(".tmp") or not path.is_file()):
+                        continue
+                    target = partial / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, target)
             os.replace(partial, final)
         except OSError as exc:
             shutil.rmtree(partial, ignore_errors=True)  # a half copy would only fill the disk
@@ -958,8 +998,9 @@ class Store:
             live = self._live_pins()
             leftover = self._unsettled_by_process()
             done = [pid for pid in leftover if int(pid) == os.getpid() or not _running(int(pid))]
-            self.index.table("grouping").put_many(
-                {"unsettled": {pid: ids for pid, ids in leftover.items() if pid not in done}})
+            if done:
+                self.index.table("grouping").put_many(
+                    {"unsettled": {pid: ids for pid, ids in leftover.items() if pid not in done}})
             docs: dict[str, tuple[grouping.Doc, str]] = {}
             for article_id in itertools.chain(article_ids, *(leftover[pid] for pid in done)):
                 hot = articles.get(article_id)
@@ -969,16 +1010,6 @@ class Store:
                         docs[article_id] = (doc, hot["date"])
             if not docs:
                 return 0
-            # An article that joined one of these (from another process's refresh) goes with them.
-            details = self._details.raw()
-            for story_id in {doc.story for doc, _ in docs.values()}:
-                for article_id in self._members(story_id):
-                    if (article_id not in docs and article_id not in live
-                            and (details.get(article_id, {}).get("group") or {}).get("with") in docs):
-                        date = articles[article_id]["date"]
-                        doc = self._groups.month(grouping.month_of(date)).docs.get(article_id)
-                        if doc is not None:
-                            docs[article_id] = (doc, date)
             before = {article_id: doc.story for article_id, (doc, _) in docs.items()}
             self._groups.remove(before)
             for article_id, (doc, _) in docs.items():
@@ -990,11 +1021,17 @@ class Store:
             placed: list[tuple[grouping.Doc, str, str]] = []
             found: dict[str, dict] = {}
             near: dict[str, str] = {}
+            listed = self._stories.raw()
+            retired = {m for doc in listed.values() for m in doc.get("merged", ())}  # (ids never to come back)
+
+            def free(story_id: str) -> bool:
+                return not self._members(story_id) and story_id not in moves.gone and story_id not in retired
+
             for doc, moment in dated + undated:
                 if doc is (undated[0][0] if undated else None):
                     near = self._groups.dates_of([d for d, _ in undated])
                 new_id, salt = make_id("story:" + doc.id), 1
-                while self._members(new_id) or new_id in moves.gone:
+                while not free(new_id):
                     new_id, salt = make_id("story:" + doc.id, salt), salt + 1
                 story_id, found[doc.id] = self._place(doc, moment, moves, near.get(doc.id, moment), new_id=new_id)
                 doc.story = story_id
@@ -1003,14 +1040,17 @@ class Store:
                 moves.touched.add(story_id)
                 placed.append((doc, moment, near.get(doc.id, moment)))
             found.update(self._look_again(placed[:-1], moves))
-            # Each story now takes the id most of its articles had, those from before this
-            # refresh counting most: the stories you saw before it keep their ids.
+            # Each story now takes an id its articles had: an earlier story's id goes to the
+            # story holding most of its articles (those from before this refresh counting
+            # most), so the stories you saw before it keep their ids; an earlier story
+            # whose id goes nowhere was merged into that story.
             stories = ({self._pending_story[i] for i in before} | set(moves.moved.values())
                        | {story_id for story_id in before.values() if self._members(story_id)})
             now_in = {i: story_id for story_id in stories for i in self._members(story_id)}
             was_in = {i: before.get(i) or articles[i]["story"] for i in now_in}
-            renamed = _keep_story_ids(now_in, was_in, {p["story"] for p in live.values()}, _moved_into(live),
-                                      weight={i: 1 if i in before else len(now_in) + 1 for i in now_in})
+            heavy = len(now_in) + 1
+            renamed, heir = _settled_ids(now_in, was_in, {i: 1 if i in before else heavy for i in now_in},
+                                         {p["story"] for p in live.values()}, _moved_into(live), free)
             by_story: dict[str, list[str]] = {}
             for article_id, story_id in now_in.items():
                 by_story.setdefault(story_id, []).append(article_id)
@@ -1019,16 +1059,16 @@ class Store:
                     for article_id in by_story[story_id]:
                         self._assign(article_id, new_id)
                     self._groups.move(by_story[story_id], new_id)
-            merged: dict[str, list[str]] = {}
-            for keep, gone in moves.merged.items():
-                merged.setdefault(renamed.get(keep, keep), []).extend(gone)
-            moves.merged = {keep: [g for g in gone if not self._members(g)] for keep, gone in merged.items()}
-            mentioned = (set(before.values()) | set(renamed) | set(renamed.values()) | moves.touched | moves.gone
-                         | set(merged) | {g for gone in merged.values() for g in gone})
+            moves.merged = {}
+            for old_id, story_id in heir.items():
+                if old_id in listed and not self._members(old_id):
+                    moves.merged.setdefault(renamed[story_id], []).append(old_id)
+            mentioned = (set(was_in.values()) | set(renamed) | set(renamed.values()) | moves.touched | moves.gone)
             moves.touched, moves.gone = set(), set()
             for story_id in mentioned:  # (a story merged away, or renamed away, is gone)
                 (moves.touched if self._members(story_id) else moves.gone).add(story_id)
             now = utc_now()
+            details = self._details.raw()
             self._details.put_many(self._merged_reasons(
                 moves, {i: {**details.get(i, {}), "group": group} for i, group in found.items()}, now))
             changed = {i: self._story_of(i) for i in now_in if self._story_of(i) != articles[i]["story"]}
