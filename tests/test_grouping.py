@@ -341,6 +341,20 @@ def test_an_archive_with_older_features_is_grouped_again_with_new_ones(data_dir)
     assert all(len(stored[i]["w"]) > 20 for i in ids)  # computed from the stored text
 
 
+def test_a_topic_writes_a_name_as_most_of_its_stories_do_whatever_their_order():
+    """Two stories of one thread spell a name two ways: the title does not hang on which
+    story was written last (it did: "Azerbaijani – Armenian" one run, "Azerbaijan –
+    Armenian" the next)."""
+    from tui.store import _spellings
+
+    stories = [{"names": {"n:azerbaij": "Azerbaijani", "n:armen": "Armenian"}},
+               {"names": {"n:azerbaij": "Azerbaijan", "n:armen": "Armenian"}},
+               {"names": {"n:azerbaij": "Azerbaijan"}}]
+    for order in (stories, stories[::-1], stories[1:] + stories[:1]):
+        assert _spellings(order) == {"n:azerbaij": "Azerbaijan", "n:armen": "Armenian"}
+    assert _spellings(stories[:2])["n:azerbaij"] == _spellings(stories[1::-1])["n:azerbaij"] == "Azerbaijan"
+
+
 def test_stories_json_carries_topic_and_terms_and_regroup_runs(tmp_path, config_file):
     data = tmp_path / "data"
     store = Store(data)

@@ -234,6 +234,16 @@ def _running(pid: int) -> bool:
     return True
 
 
+def _spellings(stories: list[dict]) -> dict[str, str]:
+    """How to write each name of these stories: the spelling most of them use (the
+    shorter on a tie: "Azerbaijan" before "Azerbaijani"), whatever their order."""
+    counts: dict[str, dict[str, int]] = {}
+    for doc in stories:
+        for term, word in doc.get("names", {}).items():
+            counts.setdefault(term, {})[word] = counts.get(term, {}).get(word, 0) + 1
+    return {term: max(words, key=lambda w: (words[w], -len(w), w)) for term, words in counts.items()}
+
+
 def _settled_ids(now_in: dict[str, str], was_in: dict[str, str], weight: Mapping[str, int], pinned: set[str],
                  moved_into: set[str], free: Callable[[str], bool]) -> tuple[dict[str, str], dict[str, str]]:
     """After a settling: the id each story takes, and each earlier id's heir (the story
@@ -1212,10 +1222,8 @@ class Store:
                 by_topic.setdefault(doc["topic"], []).append(doc)
         docs = {}
         for tid in topic_ids & by_topic.keys():
-            shown: dict[str, str] = {}
-            for doc in by_topic[tid]:
-                shown.update(doc.get("names", {}))
-            docs[tid] = {"title": grouping.topic_title([d.get("profile", {}) for d in by_topic[tid]], shown),
+            docs[tid] = {"title": grouping.topic_title([d.get("profile", {}) for d in by_topic[tid]],
+                                                       _spellings(by_topic[tid])),
                          "stories": len(by_topic[tid])}
         self._topics.put_many(docs)
         self._topics.remove_keys([tid for tid in self._topics.raw() if tid not in by_topic])
