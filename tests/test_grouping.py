@@ -577,34 +577,16 @@ def test_settling_keeps_stories_ids_and_what_someone_decided(store):
 
 def test_a_story_holding_an_article_from_before_the_refresh_keeps_that_articles_story_id():
     """Settled, a story holds an article shown before the refresh in story "old" and two of
-    the refresh's, shown together in story "new": it is still "old" (ids as _keep_story_ids
-    keeps them, the articles from before the refresh counting most)."""
-    from tui.store import _keep_story_ids
+    the refresh's, shown together in story "new": it is still "old" (the articles from
+    before the refresh count most), and "new", whose id goes nowhere, has it as heir."""
+    from tui.store import _settled_ids
 
     found = {"p": "settled", "a": "settled", "b": "settled"}
     was = {"p": "old", "a": "new", "b": "new"}
-    assert _keep_story_ids(found, was, set())["settled"] == "new"  # by count alone
-    assert _keep_story_ids(found, was, set(), weight={"p": 4, "a": 1, "b": 1})["settled"] == "old"
-
-
-def test_two_stories_a_refresh_shows_to_be_one_merge_when_it_settles(store):
-    """The piece on the Syunik deal and the first report came in earlier refreshes, as two
-    stories; the reports of this refresh link them: one story, the other gone for good."""
-    event = "peace-deal-initialled-washington"
-    items = {item.key: item for item, _ in corpus_items("test")}
-    store.add_articles([item for key, item in items.items() if not key.startswith(f"corpus:{event}/")
-                        or key.endswith("/3")])
-    store.add_articles([items[f"corpus:{event}/0"]])
-    first, piece = (make_id(f"corpus:{event}/{n}") for n in (0, 3))
-    stories = {store.story_of(first), store.story_of(piece)}
-    assert len(stories) == 2
-    ids = store.add_articles([item for key, item in items.items() if key.startswith(f"corpus:{event}/")
-                              and key[-2:] not in ("/0", "/3")], provisional=True)
-    store.settle(ids)
-    [kept] = {store.story_of(i) for i in ids + [first, piece]}
-    [gone] = stories - {kept}
-    assert gone not in store._stories.raw() and store.story_info(kept)["merged"] == [gone]
-    assert all(s["articles"] for s in store.stories_json())
+    renamed, heir = _settled_ids(found, was, {"p": 1, "a": 1, "b": 1}, set(), set(), lambda s: True)
+    assert renamed["settled"] == "new"  # by count alone
+    renamed, heir = _settled_ids(found, was, {"p": 4, "a": 1, "b": 1}, set(), set(), lambda s: True)
+    assert renamed["settled"] == "old" and heir == {"old": "settled", "new": "settled"}
 
 
 def _consistent(store: Store) -> None:

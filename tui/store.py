@@ -284,15 +284,15 @@ def _settled_ids(now_in: dict[str, str], was_in: dict[str, str], weight: Mapping
 
 
 def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[str],
-                    moved_into: set[str] = frozenset(), weight: Mapping[str, int] | None = None) -> dict[str, str]:
-    """Map each new story to the old id most of its articles had (each counting as its
-    ``weight``, or 1), each old id used once; but a story someone moved an article into
-    (``moved_into``) takes back every new story most of whose articles were in it."""
+                    moved_into: set[str] = frozenset()) -> dict[str, str]:
+    """Map each new story to the old id most of its articles had, each old id used once;
+    but a story someone moved an article into (``moved_into``) takes back every new
+    story most of whose articles were in it."""
     overlap: dict[tuple[str, str], int] = {}
     for article_id, new in found.items():
         old = before.get(article_id)
         if old is not None:
-            overlap[(new, old)] = overlap.get((new, old), 0) + (weight.get(article_id, 1) if weight else 1)
+            overlap[(new, old)] = overlap.get((new, old), 0) + 1
     renamed: dict[str, str] = {}
     used: set[str] = set()
     for new in set(found.values()):
