@@ -14,7 +14,7 @@ from stories_corpus import SEED_EVENT, bcubed, load, pairwise
 
 from conftest import article, run_cli
 from tui import grouping
-from tui.store import NewArticle, Store, make_id
+from tui.store import NewArticle, Store, filed_at, make_id
 from tui.workspace import SEED_STORY, load_seeds
 
 CORPUS = load()
@@ -112,7 +112,7 @@ def test_grouping_quality_on_the_held_out_events(store):
     _, _, pair_f1 = pairwise(truth, found)
     precision, _, b3_f1 = bcubed(truth, found)
     assert precision >= 0.95  # different events are kept apart
-    assert pair_f1 >= 0.94 and b3_f1 >= 0.95, (pair_f1, b3_f1)  # 0.945 and 0.960 now (the README: with the seeds)
+    assert pair_f1 >= 0.95 and b3_f1 >= 0.96, (pair_f1, b3_f1)  # 0.953 and 0.967 now (the README: with the seeds)
 
 
 def test_regroup_quality_on_the_held_out_events(store):
@@ -124,7 +124,7 @@ def test_regroup_quality_on_the_held_out_events(store):
     _, _, pair_f1 = pairwise(truth, found)
     precision, _, b3_f1 = bcubed(truth, found)
     assert precision >= 0.95
-    assert pair_f1 >= 0.95 and b3_f1 >= 0.96  # 0.957 and 0.968 now; without the second look: 0.89 and 0.93
+    assert pair_f1 >= 0.95 and b3_f1 >= 0.96  # 0.953 and 0.967 now; without the second look: 0.89 and 0.93
 
 
 def test_regroup_without_worker_processes_places_all_in_one(monkeypatch):
@@ -520,7 +520,7 @@ RALLY_ORDER = (("georgia-rally-rules-amended", 3), ("rustaveli-rally-detentions"
                ("rustaveli-rally-detentions", 0), ("georgia-rally-rules-amended", 2))
 
 
-def test_a_refreshs_writes_settle_as_one_write_would_whatever_their_order(tmp_path):
+def test_a_refreshs_writes_settle_as_one_write_would_whatever_their_order(tmp_path, monkeypatch):
     """A refresh stores its articles write by write as feeds answer, each placed among
     those before it and merging nothing; at its end all are placed again together."""
     items = {item.key: item for event in RALLIES for item in _event_items(event)}
@@ -541,11 +541,17 @@ def test_a_refreshs_writes_settle_as_one_write_would_whatever_their_order(tmp_pa
         assert why["by"] == "new" or store.story_of(why["with"]) == store.story_of(article_id)
     assert store.settle(ids) == 0  # settled: a second call moves nothing
     assert store.unsettled() == []
-    # Placed one by one as they came, without the settling, reports of both were one story.
-    as_they_came = Store(tmp_path / "as-they-came")
-    for event, n in RALLY_ORDER:
-        as_they_came.add_articles([items[f"corpus:{event}/{n}"]])
-    assert any(len(_events(keys)) == 2 for keys in _partition(as_they_came, list(items.values())))
+    # Placed one by one as they came, without the settling, reports of both became one
+    # story; each write's check of the stories it touched (GroupIndex.events_in) splits it.
+    for check, mixed in ((False, True), (True, False)):
+        if not check:
+            monkeypatch.setattr(grouping, "SPLIT_BELOW", 0.0)
+        as_they_came = Store(tmp_path / f"as-they-came-{check}")
+        for event, n in RALLY_ORDER:
+            as_they_came.add_articles([items[f"corpus:{event}/{n}"]])
+        partition = _partition(as_they_came, list(items.values()))
+        assert any(len(_events(keys)) == 2 for keys in partition) == mixed, partition
+        monkeypatch.undo()
 
 
 def test_settling_keeps_stories_ids_and_what_someone_decided(store):
@@ -589,6 +595,87 @@ def test_a_story_holding_an_article_from_before_the_refresh_keeps_that_articles_
     assert renamed["settled"] == "old" and heir == {"old": "settled", "new": "settled"}
 
 
+def _mixed_store(path, monkeypatch) -> tuple[Store, dict[str, NewArticle], str]:
+    """An archive whose rally reports, stored as they came with the split check off,
+    make one story of the two rallies: (store, items, that story)."""
+    items = {item.key: item for event in RALLIES for item in _event_items(event)}
+    monkeypatch.setattr(grouping, "SPLIT_BELOW", 0.0)
+    store = Store(path)
+    for event, n in RALLY_ORDER:
+        store.add_articles([items[f"corpus:{event}/{n}"]])
+    monkeypatch.undo()
+    [mixed] = [keys for keys in _partition(store, list(items.values())) if len(_events(keys)) == 2] or [[]]
+    assert mixed, "the two rallies were not one story: the test shows nothing"
+    return store, items, store.story_of(make_id(mixed[0]))
+
+
+def _wire_copy(items: dict[str, NewArticle]) -> NewArticle:
+    """Another outlet's report of the rally arrests (the wire's text, the same day)."""
+    report = items["corpus:rustaveli-rally-detentions/2"]
+    return NewArticle(key="corpus:rustaveli-rally-detentions/wire", title="Arrests after Tbilisi march",
+                      feed="Wire", text=report.text, published=report.published)
+
+
+def test_a_story_holding_two_events_is_split_when_a_refresh_touches_it_and_by_regroup(tmp_path, monkeypatch):
+    """Grouped by how alike its articles are on average, a story of two rallies falls
+    in two: the next refresh bringing a report to it splits it, and so does a regroup.
+    The part with most of its articles keeps its id; the other says where it came from."""
+    import shutil
+
+    store, items, mixed = _mixed_store(tmp_path / "data", monkeypatch)
+    shutil.copytree(tmp_path / "data", tmp_path / "copy")
+    members = [i for i in store._articles.raw() if store.story_of(i) == mixed]
+    wire = _wire_copy(items)
+    ids = store.add_articles([wire], provisional=True)
+    assert store.story_of(ids[0]) == mixed  # (it joins the story of two rallies)
+    store.settle(ids)
+    partition = _partition(store, [*items.values(), wire])
+    assert all(len(_events(keys)) == 1 for keys in partition), partition
+    assert store.story_of(make_id("corpus:rustaveli-rally-detentions/0")) == mixed  # (4 of 6, and the wire's)
+    others = {store.story_of(i) for i in members} - {mixed}
+    assert len(others) == 1 and store.story_info(others.pop())["split_from"] == [mixed]
+    for article_id in members + ids:  # why each is there names an article of its story
+        why = store.why_grouped(article_id)
+        assert why["by"] == "new" or store.story_of(why["with"]) == store.story_of(article_id), why
+    _consistent(store)
+
+    again = Store(tmp_path / "copy")
+    again.regroup()
+    partition = _partition(again, list(items.values()))
+    assert all(len(_events(keys)) == 1 for keys in partition), partition
+
+
+def test_a_story_someone_moved_an_article_into_is_not_split(tmp_path, monkeypatch):
+    store, items, mixed = _mixed_store(tmp_path / "data", monkeypatch)
+    outside = [i for i in store._articles.raw() if store.story_of(i) != mixed]
+    if outside:  # (one in another story, moved in by hand)
+        store.move_article(outside[0], mixed)
+    else:  # (all in it: one moved out and back)
+        inside = next(iter(store._articles.raw()))
+        store.move_article(store.move_article(inside, None) and inside, mixed)
+    wire = _wire_copy(items)
+    store.settle(store.add_articles([wire], provisional=True))
+    assert any(len(_events(keys)) == 2 for keys in _partition(store, [*items.values(), wire]))
+    store.regroup()
+    assert any(len(_events(keys)) == 2 for keys in _partition(store, [*items.values(), wire]))
+
+
+def test_average_linkage_tells_two_events_from_one():
+    """The check's own rule on likeness tables: two groups of two or more, alike across
+    below SPLIT_BELOW, are two events; one tight group, or a lone stray, is one."""
+    low, high = grouping.SPLIT_BELOW - 0.1, grouping.SPLIT_BELOW + 0.2
+
+    def table(groups: list[int], across: float, within: float = 0.6) -> list[list[float]]:
+        return [[0.0 if a == b else within if groups[a] == groups[b] else across for b in range(len(groups))]
+                for a in range(len(groups))]
+
+    assert grouping._events(table([0, 0, 0, 1, 1, 1], low), list(range(6))) == [[0, 1, 2], [3, 4, 5]]
+    assert grouping._events(table([0, 1, 0, 1, 0], low), list(range(5))) == [[0, 2, 4], [1, 3]]
+    assert grouping._events(table([0, 0, 0, 1, 1, 1], high), list(range(6))) == [list(range(6))]
+    assert grouping._events(table([0, 0, 0, 0, 1], low), list(range(5))) == [list(range(5))]  # a stray stays
+    assert grouping._events(table([0, 0, 1, 1, 2, 2], 0.05), list(range(6))) == [[0, 1], [2, 3], [4, 5]]
+
+
 def _consistent(store: Store) -> None:
     """What a reader of the folder sees: every story has articles and a doc, its lead is
     one of them, no story merged away is live again."""
@@ -601,6 +688,14 @@ def _consistent(store: Store) -> None:
     for story_id, doc in stories.items():
         assert doc.get("lead") in members[story_id]
         assert not set(doc.get("merged", ())) & set(members), story_id
+    # Each article's features are filed once, in the month of its date (or where its words date it).
+    filed: dict[str, list[str]] = {}
+    for path in (fresh.dir / "groups").glob("*.json"):
+        for article_id, stored in fresh._month_db(path.stem).table("articles").raw().items():
+            assert grouping.month_of(stored["d"]) == path.stem
+            filed.setdefault(article_id, []).append(path.stem)
+    for article_id, hot in fresh._articles.raw().items():
+        assert filed.get(article_id) == [grouping.month_of(filed_at(hot))], article_id
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -627,27 +722,52 @@ def test_refreshes_in_random_orders_leave_a_consistent_archive(tmp_path, seed):
         stories = store._stories.raw()
         for article_id, story_id in seen.items():
             now = store.story_of(article_id)
-            assert now == story_id or story_id in stories[now].get("merged", ()), (article_id, story_id, now)
+            # (it stayed, or its story was merged into this one, or this one split from it)
+            came_from = [*stories[now].get("merged", ()), *stories[now].get("split_from", ())]
+            assert now == story_id or story_id in came_from, (article_id, story_id, now)
         assert store.settle(ids) == 0
 
 
 def test_a_stopped_refresh_is_settled_once_its_process_is_gone(tmp_path):
     """A refresh that stopped before its end leaves its articles unsettled; a running one's
-    are left to it."""
+    are left to it. A process is known by its machine (container), id and start time: an
+    id given to a later process, or a container sharing the folder that wrote nothing for
+    an hour, is a stopped refresh's; one of another container still writing is not."""
     import os
+    import socket
     import subprocess
     import sys
+    from datetime import datetime, timedelta, timezone
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead, running = gone.stdout.strip(), str(os.getppid())
+    dead, running = gone.stdout.strip(), os.getppid()
+    started = open(f"/proc/{running}/stat").read().rsplit(")", 1)[1].split()[19]
+    host = socket.gethostname()
     items = {item.key: item for event in RALLIES for item in _event_items(event)}
     store = Store(tmp_path / "data")
     ids = [i for event, n in RALLY_ORDER for i in store.add_articles([items[f"corpus:{event}/{n}"]],
                                                                      provisional=True)]
-    store.index.table("grouping").put_many({"unsettled": {dead: ids[:4], running: ids[4:]}})
+    assert len(ids) == 8
+    now = datetime.now(timezone.utc)
+    recent, old = (now - timedelta(minutes=5)).isoformat(), (now - timedelta(hours=2)).isoformat()
+    store.index.table("grouping").put_many({"unsettled": {dead: ids[:1]}})  # an older version's: a process id alone
+    store.index.table("grouping").put_many({"pending": {
+        f"{host} {dead} 5": {"ids": ids[1:2], "at": recent},
+        f"{host} {running} {int(started) + 1}": {"ids": ids[2:3], "at": recent},  # its id, given again
+        f"elsewhere {running} {started}": {"ids": ids[3:4], "at": old},
+        f"{host} {running} {started}": {"ids": ids[4:6], "at": recent},  # running
+        f"elsewhere {dead} 5": {"ids": ids[6:], "at": recent},  # may be running
+    }})
     store.settle()
-    assert store.unsettled() == ids[4:]
+    assert sorted(store.unsettled()) == sorted(ids[4:])
     _consistent(store)
+    # A provisional write keeps its ids under this process's key, with its time.
+    [more] = store.add_articles([NewArticle(key="more", title="A rally", feed="Wire", text="A rally in Tbilisi.",
+                                            published="2025-03-01T10:00:00+00:00")], provisional=True)
+    mine = [entry for key, entry in store._unsettled_by_process().items() if key.startswith(f"{host} {os.getpid()} ")]
+    assert [entry["ids"] for entry in mine] == [[more]] and mine[0]["at"]
+    store.settle()
+    assert sorted(store.unsettled()) == sorted(ids[4:])
 
 
 def test_settling_again_changes_nothing(store):
@@ -683,7 +803,96 @@ def test_an_undated_article_meets_its_story_however_long_ago_it_was_dated(store)
     assert store.story_of(brief) == store.story_of(ids[0])
 
 
-def test_an_undated_article_like_two_stories_does_not_merge_them(store):
+def _filed(store: Store, article_id: str) -> dict:
+    """An article's features as stored, and which month holds them."""
+    for path in (store.dir / "groups").glob("*.json"):
+        stored = store._month_db(path.stem).table("articles").raw().get(article_id)
+        if stored is not None:
+            return {**stored, "month": path.stem}
+    return {}
+
+
+def test_an_undated_article_is_filed_where_its_words_date_it_as_regroup_files_it(store):
+    """Found years after its 2025 floods, the brief is listed as found then, but grouping
+    files it among its flood's reports: there the later articles of those weeks meet it and
+    its words count in those weeks' rarities, as a regroup places it. A refresh that met
+    the brief before its flood's reports files it there once they are in."""
+    floods = _event_items("guria-floods")
+    undated = [i for i in floods if not i.published]
+    dated = [i for i in floods if i.published]
+    [brief] = store.add_articles(undated, provisional=True)  # alone: nothing dates it yet
+    assert _filed(store, brief)["month"] == grouping.month_of(store._articles.raw()[brief]["date"])
+    ids = store.add_articles(dated, provisional=True)
+    store.settle([brief, *ids])
+    hot = store._articles.raw()[brief]
+    assert not hot["dated"] and hot["date"][:4] != "2025"  # listed when found
+    filed = _filed(store, brief)
+    assert filed["month"] == grouping.month_of(filed["d"]) == grouping.month_of(hot["near"])
+    assert filed["month"] in {grouping.month_of(i.published) for i in dated}
+    assert store.story_of(brief) == store.story_of(ids[0])
+    _consistent(store)
+    stories = {i: store.story_of(i) for i in [brief, *ids]}
+    store.regroup()  # files it in the same place, and groups the same
+    assert _filed(store, brief)["month"] == filed["month"]
+    assert {i: store.story_of(i) for i in stories} == stories
+    [later] = Store(store.dir).add_articles([NewArticle(key="later", title="Guria: flood damage counted",
+                                                        feed="Wire", text=undated[0].text,
+                                                        published=dated[-1].published)])
+    assert Store(store.dir).story_of(later) == stories[brief]
+
+
+def test_a_round_up_merging_two_look_alike_stories_is_split_and_they_keep_their_ids(store):
+    """A dated round-up of two port fires matches both stories well enough to merge them;
+    the same write's check tells the two fires apart again: each keeps its id, neither
+    is listed as merged, and every article's "why" names an article of its own story."""
+    batumi, poti = _event_items("batumi-port-fire"), _event_items("poti-port-fire")
+    ids = store.add_articles([i for i in batumi + poti if i.published])
+    one, other = store.story_of(ids[0]), store.story_of(ids[len(batumi)])
+    merged = {s: store._stories.raw()[s].get("merged") for s in (one, other)}
+    roundup = NewArticle(key="roundup", title="Fires at Batumi and Poti ports", feed="Roundup",
+                         text=batumi[0].text + "\n\n" + poti[0].text, published=poti[0].published)
+    [added] = store.add_articles([roundup])
+    assert {store.story_of(i) for i in ids[:len(batumi)]} == {one}
+    assert {store.story_of(i) for i in ids[len(batumi):]} == {other}
+    assert store.story_of(added) in (one, other)
+    assert {s: store._stories.raw()[s].get("merged") for s in (one, other)} == merged
+    for article_id in [*ids, added]:
+        why = store.why_grouped(article_id)
+        assert why["by"] == "new" or store.story_of(why["with"]) == store.story_of(article_id), why
+    _consistent(store)
+
+
+def test_regroup_files_an_undated_article_where_its_index_entry_says_after_a_stopped_write(store):
+    """A write stopped between the features' files and the index can leave an undated
+    article's features where the index does not look; a regroup files both alike again."""
+    floods = _event_items("guria-floods")
+    ids = store.add_articles([i for i in floods if i.published])
+    [brief] = store.add_articles([i for i in floods if not i.published])
+    hot = store._articles.raw()[brief]
+    assert hot["near"][:4] == "2025"
+    with store.writing():  # (the index as it was before the write that dated it)
+        store._put_articles({brief: {k: v for k, v in hot.items() if k != "near"}})
+    store = Store(store.dir)
+    store.regroup()
+    _consistent(store)
+    assert store.story_of(brief) == store.story_of(ids[0])
+
+
+def test_regroup_twice_changes_nothing_with_undated_articles(tmp_path):
+    """Undated articles are placed by id, not by where they were filed (which a regroup moves)."""
+    items = [item for item, _ in corpus_items("test")]  # (half of them undated: placed by "d", a second
+    items = [NewArticle(key=i.key, title=i.title, feed=i.feed, text=i.text,  # regroup moved one)
+                        published=None if n % 2 == 0 else i.published) for n, i in enumerate(items)]
+    store = Store(tmp_path / "data")
+    store.settle(store.add_articles(items, provisional=True))
+    store.regroup()
+    before = {i: store.story_of(i) for i in store._articles.raw()}
+    store.regroup()
+    assert {i: store.story_of(i) for i in before} == before
+    _consistent(store)
+
+
+def test_an_undated_article_like_two_stories_does_not_merge_them(store, monkeypatch):
     """Without a date it may be a round-up of two look-alike events: it joins one story,
     and the two stay apart (a dated report matching both this well would merge them)."""
     batumi, poti = _event_items("batumi-port-fire"), _event_items("poti-port-fire")
@@ -695,7 +904,9 @@ def test_an_undated_article_like_two_stories_does_not_merge_them(store):
     [added] = store.add_articles([roundup])
     assert store.story_of(added) in (one, other)
     assert store.story_of(ids[0]) != store.story_of(ids[len(batumi)])
-    # The control: the same round-up, dated, does show the two to be one.
+    # The control: the same round-up, dated, does show the two to be one (and then the
+    # check of the stories a write touched, off here, tells the two fires apart again).
+    monkeypatch.setattr(grouping, "SPLIT_BELOW", 0.0)
     dated = NewArticle(key="roundup-dated", title=roundup.title, feed="Roundup", text=roundup.text,
                        published=poti[0].published)
     store.add_articles([dated])

@@ -69,6 +69,8 @@ WINDOW_DAYS = 14  # articles further apart are never compared
 STORY_DAYS = 14  # an article dated this long after a story's first article starts another
 LONE_JOIN = True  # a lone article the new one matches well enough to have joined comes along to its story
 LOOK_AGAIN = 2  # stories of at most this many articles are placed again once the articles around them are in
+SPLIT_BELOW = 0.33  # a story whose articles fall in two groups (of two or more) alike on average below this is two
+SPLIT_MOST = 12  # stories of at most this many articles are checked so (see GroupIndex.events_in)
 CURATED_MARGIN = 0.03  # a story holding the seeds or your corrections takes an article only this much surer
 COUNTRY_APART = 0.2  # articles whose places lie in different countries (the cosine of their
 COUNTRY_FACTOR = 0.6  # countries' shares below COUNTRY_APART) keep this share of their likeness
@@ -639,6 +641,53 @@ class GroupIndex:
         """The members of ``story`` among the months built."""
         return [m.docs[i] for m in self.months.values() for i in m.by_story.get(story, ())]
 
+    # -- checking a story ---------------------------------------------------------
+    def events_in(self, members: list[Doc]) -> list[list[Doc]]:
+        """The events a story's articles report: ``[members]``, or its parts where it holds two.
+
+        Articles join a story one at a time, each by the member it is most like:
+        the first report of a look-alike event (a landslide in the town of the
+        day before's rockfall) can join by the places both name, and the rest of
+        its event follow it. Grouped by average likeness (average linkage), the
+        two events fall apart: split into two groups of at least two articles,
+        each article of one is on average less than :data:`SPLIT_BELOW` like
+        those of the other (the reports of one event are more alike). Each group
+        is checked again. Stories of more than :data:`SPLIT_MOST` articles are
+        not checked (the parts of one big event, a disaster's toll and the aid
+        it drew, are less alike than those of a small one).
+        """
+        if not 4 <= len(members) <= SPLIT_MOST:
+            return [members]
+        idf, alike = self._likeness(members)
+        return [[members[i] for i in part] for part in _events(alike, list(range(len(members))))]
+
+    def why_in(self, doc: Doc, part: list[Doc]) -> dict:
+        """Why ``doc`` is with the other articles of ``part`` (a story split by :meth:`events_in`)."""
+        others = [d for d in part if d.id != doc.id]
+        if not others:
+            return {"by": "new"}
+        idf, alike = self._likeness([doc, *others])
+        best = max(range(1, len(others) + 1), key=lambda k: (alike[0][k], others[k - 1].id))
+        return {"by": "auto", "score": round(alike[0][best], 3), "with": others[best - 1].id,
+                "shared": shared_terms(doc, others[best - 1], idf)}
+
+    def _likeness(self, docs: list[Doc]) -> tuple[_Idf, list[list[float]]]:
+        """The word rarities around these articles' middle date, and how alike each two are."""
+        days = sorted(d.day for d in docs if d.dated) or sorted(d.day for d in docs)
+        middle = datetime.fromtimestamp(days[len(days) // 2] * 86400.0, timezone.utc).isoformat()
+        months = self.window(middle)
+        idf = self._idf(months, sum(len(m.docs) for m in months))
+        prepared = [(d, _weigh(d.weights, idf), *_norms(d, idf)) for d in docs]
+        alike = [[0.0] * len(docs) for _ in docs]
+        for a, (doc, vector, norm, anchor_norm, name_norm) in enumerate(prepared):
+            for b in range(a + 1, len(docs)):
+                other = prepared[b]
+                value = _similarity(doc, vector, norm, anchor_norm, name_norm, other[0], idf) if norm else 0.0
+                if doc.lang != other[0].lang and other[2]:  # (across languages, the two ways may differ)
+                    value = max(value, _similarity(other[0], *other[1:], doc, idf))
+                alike[a][b] = alike[b][a] = value
+        return idf, alike
+
     # -- placing ------------------------------------------------------------
     def window(self, moment: str) -> list[_Month]:
         return [self.month(m) for m in months_around(moment, WINDOW_DAYS)]
@@ -798,6 +847,32 @@ class GroupIndex:
         return Placement(chosen, [m.story for m in ranked[1:] if m.score >= bar(m, MERGE_AT) + extra
                                   or (LONE_JOIN and m.size == 1 and not curated(m.story)
                                       and m.score >= JOIN_AT + extra)])
+
+
+def _events(alike: list[list[float]], members: list[int]) -> list[list[int]]:
+    """``members`` (indexes into ``alike``) as the events they report (see GroupIndex.events_in)."""
+    if len(members) < 4:
+        return [members]
+    groups = [[m] for m in members]
+    between = {(x, y): alike[members[x]][members[y]] for x in range(len(members)) for y in range(x + 1, len(members))}
+    while len(groups) > 2:  # average linkage: the two groups most alike on average become one
+        x, y = max(between, key=lambda key: (between[key] / (len(groups[key[0]]) * len(groups[key[1]])),
+                                             -key[0], -key[1]))
+        merged = {}
+        for (a, b), total in between.items():
+            if y in (a, b):
+                continue
+            if b == x:
+                total += between[(a, y) if a < y else (y, a)]
+            elif a == x:
+                total += between[(b, y) if b < y else (y, b)]
+            merged[(a if a < y else a - 1, b if b < y else b - 1)] = total
+        groups[x] += groups.pop(y)
+        between = merged
+    one, other = sorted(groups, key=lambda g: min(g))
+    if len(one) < 2 or len(other) < 2 or between[(0, 1)] / (len(one) * len(other)) >= SPLIT_BELOW:
+        return [members]
+    return _events(alike, sorted(one)) + _events(alike, sorted(other))
 
 
 def _candidates(doc_id: str, vector: Mapping[str, float], months: list[_Month], idf: _Idf,
@@ -1210,6 +1285,29 @@ class _Clustering:
             self.why[article_id] = {"by": "auto", "score": round(match.score, 3), "with": match.best,
                                     "shared": match.shared}
 
+    def split_mixed(self) -> None:
+        """Split each story that holds two events in two (see :meth:`GroupIndex.events_in`);
+        the part with most of its articles keeps its id. Stories you made are kept whole."""
+        for story_id in sorted(self.members):
+            ids = self.members[story_id]
+            if not 4 <= len(ids) <= SPLIT_MOST or story_id in self.pinned or story_id in self.fixed:
+                continue
+            parts = self.index.events_in(sorted((self.docs[i] for i in ids), key=lambda d: (d.day, d.id)))
+            parts.sort(key=len, reverse=True)  # (the largest keeps the id; on a tie, the one with the first article)
+            for part in parts[1:]:
+                new_id = next((n for n in map(self.new_story, (d.id for d in part)) if not self.members.get(n)),
+                              None) or self.new_story(part[0].id + "/apart")
+                for doc in part:
+                    self.story[doc.id] = new_id
+                    ids.discard(doc.id)
+                self.members[new_id] = {d.id for d in part}
+                self.index.move(self.members[new_id], new_id)
+            for part in parts if len(parts) > 1 else ():
+                here = {d.id for d in part}
+                for doc in part:
+                    if self.why.get(doc.id, {}).get("with", doc.id) not in here:
+                        self.why[doc.id] = {"by": "new"} if doc is part[0] else self.index.why_in(doc, part)
+
 
 _UNNAMED = "\0"  # a story a worker process started, named for the article that started it
 
@@ -1280,9 +1378,10 @@ def _parts(dated: list[tuple[str, Mapping]], count: int) -> list[tuple[int, int,
 def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | None = None,
             new_story: Callable[[str], str] = lambda article_id: article_id,
             progress: Callable[[int], None] | None = None,
-            fixed: Set[str] = frozenset(), processes: int | None = None) -> tuple[dict[str, str], dict[str, dict]]:
+            fixed: Set[str] = frozenset(), processes: int | None = None,
+            dates: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, dict]]:
     """Group articles from scratch, in date order, deciding as adding them one by one does;
-    then place again those left alone or in pairs.
+    then place again those left alone or in pairs, and split the stories holding two events.
 
     ``articles`` are (id, stored features with "d" date and "u" dated);
     ``pins`` articles a user (or the seeds) put in a story, which stay there;
@@ -1292,9 +1391,12 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
     Many articles are placed in runs of time side by side, one process per
     core (``processes``: how many; by default one per core from
     ``PARALLEL_FROM`` articles on), each run after the weeks before it.
-    Returns each article's story and why it is there.
+    Returns each article's story and why it is there; ``dates``, if given, is
+    filled with the date each undated article was placed at.
     """
-    ordered = sorted(articles, key=lambda pair: (not pair[1].get("u"), pair[1].get("d") or "", pair[0]))
+    # (Undated ones by id: their "d" is only where they were filed, which a regroup moves.)
+    ordered = sorted(articles, key=lambda pair: (not pair[1].get("u"),
+                                                 (pair[1].get("d") or "") if pair[1].get("u") else "", pair[0]))
     dated = [pair for pair in ordered if pair[1].get("u")]
     state = _Clustering(pins or {}, fixed, new_story)
     if processes is None:
@@ -1309,7 +1411,10 @@ def cluster(articles: Iterable[tuple[str, Mapping]], pins: Mapping[str, str] | N
         _place_runs(state, dated, runs, progress)
     for article_id, stored in ordered[len(dated):]:  # the undated
         state.place(article_id, stored)
+        if dates is not None:
+            dates[article_id] = state.moments[article_id]
     state.look_again(ordered)
+    state.split_mixed()
     return state.story, state.why
 
 

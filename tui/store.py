@@ -25,7 +25,9 @@ import itertools
 import os
 import re
 import shutil
+import socket
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ from .errors import ReaderError, StoreError
 from .marks import MarkJournal
 from .storage import RECOVERY_HINT, DataLock, ReaderDB, gc_paused, remove_stale_temp_files
 
+FOREIGN_GONE_AFTER = 3600  # seconds: unsettled articles another machine (container) last wrote this long
+# ago are taken to be a stopped refresh's (a running one writes every few seconds while articles come)
 SCHEMA = 3  # 2: rechecks (per-feed entry signatures, fetch times); 3: story profiles in profiles.json
 PROFILE_KEYS = ("profile", "names")  # what topics need of a story, kept out of the index the list reads
 SHARD_BYTES = 4 * 1024 * 1024
@@ -189,6 +193,7 @@ class _Moves:
     via: dict[str, str] = field(default_factory=dict)  # moved article -> the new one that showed it one event
     merged: dict[str, list[str]] = field(default_factory=dict)  # story -> the stories merged into it
     gone: set[str] = field(default_factory=set)  # stories merged away
+    split: dict[str, set[str]] = field(default_factory=dict)  # story -> the stories it was split from
     pins: dict[str, dict] = field(default_factory=dict)  # new pins (article -> {story, at, by})
     leads: dict[str, str] = field(default_factory=dict)  # stories made on purpose -> their first article
 
@@ -209,6 +214,12 @@ def _describe(members: list[grouping.Doc]) -> dict[str, Any]:
         "names": names,
         "day": round(days[len(days) // 2], 2),
     }
+
+
+def filed_at(hot: Mapping[str, Any]) -> str:
+    """Where grouping files an article (the month its features are stored in): its date;
+    for an undated one, the date its words point to (``"near"``), as a regroup places it."""
+    return hot.get("near") or hot["date"]
 
 
 def _split_out(pins: dict[str, dict]) -> set[str]:
@@ -232,6 +243,33 @@ def _running(pid: int) -> bool:
     except OSError:  # (someone else's: running)
         return True
     return True
+
+
+def _started(pid: int) -> str:
+    """When a process started (clock ticks since boot, from /proc; "" where not known):
+    with its id, it tells a process from a later one given the same id."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _this_process() -> str:
+    """Who stores unsettled articles: machine (or container), process id, start time."""
+    return f"{socket.gethostname()} {os.getpid()} {_started(os.getpid())}"
+
+
+def _gone(writer: str, last: str, now: str) -> bool:
+    """Whether the refresh that wrote unsettled articles has ended. ``writer`` is its
+    :func:`_this_process` (an older version's: its process id alone, on this machine),
+    ``last`` the time of its last write."""
+    host, pid, start = (writer.split(" ") + ["", ""])[:3] if " " in writer else (socket.gethostname(), writer, "")
+    if host != socket.gethostname():  # another container sharing the folder, which cannot be asked
+        return bool(last) and (grouping.day_number(now) - grouping.day_number(last)) * 86400 > FOREIGN_GONE_AFTER
+    if not pid.isdigit() or int(pid) == os.getpid():  # ours, or an earlier process's given our id
+        return True
+    # Not running, or its id now another process's (one that started at another time).
+    return not _running(int(pid)) or bool(start) and _started(int(pid)) not in ("", start)
 
 
 def _spellings(stories: list[dict]) -> dict[str, str]:
@@ -820,8 +858,8 @@ class Store:
     @staticmethod
     def _refeature(article_id: str, hot: dict, title: str, text: str, features: dict) -> None:
         """Grouping reads the newest text from now on; the article stays in its story."""
-        stored = {**grouping.features(title, text), "d": hot["date"], "u": hot["dated"]}
-        features.setdefault(grouping.month_of(hot["date"]), {})[article_id] = stored
+        stored = {**grouping.features(title, text), "d": filed_at(hot), "u": hot["dated"]}
+        features.setdefault(grouping.month_of(filed_at(hot)), {})[article_id] = stored
 
     # -- adding ------------------------------------------------------------------
     def _free_id(self, key: str) -> tuple[str, bool]:
@@ -884,20 +922,20 @@ class Store:
                                                   for i in undated])
                 published = dates[article_id]
                 moment = published or now
+                at = published or near.get(article_id) or now  # (an undated one lives where its words date it)
                 stored = {**(item.features or computed.get(article_id) or grouping.features(item.title, item.text)),
-                          "d": moment, "u": bool(published)}
+                          "d": at, "u": bool(published)}
                 doc = grouping.make_doc(article_id, stored, "")
                 if story:
                     story_id, group = story, {"by": "given"}
                     moves.pins[article_id] = {"story": story, "at": now, "by": "given"}
                     moves.leads.setdefault(story, article_id)
                 else:
-                    story_id, group = self._place(doc, moment, moves, near.get(article_id, moment),
-                                                  merge=not provisional)
-                    placed.append((doc, moment, near.get(article_id, moment)))
+                    story_id, group = self._place(doc, at, moves, at, merge=not provisional)
+                    placed.append((doc, at, at))
                 doc.story = story_id
                 self._assign(article_id, story_id)
-                month = grouping.month_of(moment)
+                month = grouping.month_of(at)
                 self._groups.add(month, doc)
                 features.setdefault(month, {})[article_id] = stored
                 moves.touched.add(story_id)
@@ -918,6 +956,7 @@ class Store:
                     # The list's date: publication, or when first seen for undated items.
                     "date": moment,
                     "dated": bool(published),
+                    **({"near": at} if at != moment else {}),
                     "story": story_id,
                     "seed": item.seed,
                     "versions": 1,
@@ -941,7 +980,11 @@ class Store:
                 }
             added = list(fresh)
             # (The last article placed met every other already.)
-            for article_id, group in self._look_again([] if provisional else placed[:-1], moves).items():
+            regrouped = self._look_again([] if provisional else placed[:-1], moves)
+            if not provisional and not story:
+                regrouped.update(self._split_mixed(moves, lambda i: regrouped.get(i) or (
+                    detail_docs.get(i) or self._details.raw().get(i, {})).get("group")))
+            for article_id, group in regrouped.items():
                 more = detail_docs.get(article_id) or self._details.raw().get(article_id, {})
                 detail_docs[article_id] = {**more, "group": group}
             for number, docs in bodies.items():
@@ -959,8 +1002,9 @@ class Store:
             self._save_stories(moves)
             if provisional and added:  # (kept until settled, should this refresh be stopped first)
                 unsettled = self._unsettled_by_process()
-                unsettled[str(os.getpid())] = unsettled.get(str(os.getpid()), []) + added
-                self.index.table("grouping").put_many({"unsettled": unsettled})
+                me = _this_process()
+                unsettled[me] = {"ids": unsettled.get(me, {}).get("ids", []) + added, "at": now}
+                self._put_unsettled(unsettled)
         return added
 
     def _place(self, doc: grouping.Doc, moment: str, moves: _Moves, near: str | None = None,
@@ -979,13 +1023,22 @@ class Store:
         group = {"by": "auto", "score": round(match.score, 3), "with": match.best, "shared": match.shared}
         return story_id, group
 
-    def _unsettled_by_process(self) -> dict[str, list[str]]:
-        return dict(self.index.table("grouping").raw().get("unsettled", {}))
+    def _unsettled_by_process(self) -> dict[str, dict]:
+        """{process (see _this_process): {"ids": its unsettled articles, "at": its last write}}."""
+        table = self.index.table("grouping").raw()
+        older = {key: {"ids": list(ids), "at": ""} for key, ids in table.get("unsettled", {}).items()}
+        return {**older, **table.get("pending", {})}
+
+    def _put_unsettled(self, by_process: dict[str, dict]) -> None:
+        """(Under "pending": a version before process keys reads "unsettled", {pid: [ids]},
+        and would fail on these; it leaves them to this one.)"""
+        self.index.table("grouping").put_many({"pending": by_process})
+        self.index.table("grouping").remove_keys(["unsettled"])
 
     def unsettled(self) -> list[str]:
         """The articles of provisional writes not settled yet (a refresh running now, or
         one stopped before its end)."""
-        return [i for ids in self._unsettled_by_process().values() for i in ids]
+        return [i for entry in self._unsettled_by_process().values() for i in entry["ids"]]
 
     def settle(self, article_ids: Iterable[str] = ()) -> int:
         """Place these articles again, all together, as one write in date order would.
@@ -1007,17 +1060,17 @@ class Store:
             articles = self._articles.raw()
             live = self._live_pins()
             leftover = self._unsettled_by_process()
-            done = [pid for pid in leftover if int(pid) == os.getpid() or not _running(int(pid))]
+            now = utc_now()
+            done = [key for key, entry in leftover.items() if _gone(key, entry["at"], now)]
             if done:
-                self.index.table("grouping").put_many(
-                    {"unsettled": {pid: ids for pid, ids in leftover.items() if pid not in done}})
+                self._put_unsettled({key: entry for key, entry in leftover.items() if key not in done})
             docs: dict[str, tuple[grouping.Doc, str]] = {}
-            for article_id in itertools.chain(article_ids, *(leftover[pid] for pid in done)):
+            for article_id in itertools.chain(article_ids, *(leftover[key]["ids"] for key in done)):
                 hot = articles.get(article_id)
                 if hot is not None and article_id not in live:
-                    doc = self._groups.month(grouping.month_of(hot["date"])).docs.get(article_id)
+                    doc = self._groups.month(grouping.month_of(filed_at(hot))).docs.get(article_id)
                     if doc is not None:
-                        docs[article_id] = (doc, hot["date"])
+                        docs[article_id] = (doc, filed_at(hot))
             if not docs:
                 return 0
             before = {article_id: doc.story for article_id, (doc, _) in docs.items()}
@@ -1032,30 +1085,35 @@ class Store:
             found: dict[str, dict] = {}
             near: dict[str, str] = {}
             listed = self._stories.raw()
-            retired = {m for doc in listed.values() for m in doc.get("merged", ())}  # (ids never to come back)
+            free = self._free_story(moves)
 
-            def free(story_id: str) -> bool:
-                return not self._members(story_id) and story_id not in moves.gone and story_id not in retired
-
+            refiled: dict[str, tuple[str, str]] = {}  # undated articles dated anew: {id: (from, to)}
             for doc, moment in dated + undated:
                 if doc is (undated[0][0] if undated else None):
                     near = self._groups.dates_of([d for d, _ in undated])
+                if not doc.dated and near.get(doc.id, moment) != moment:
+                    refiled[doc.id] = (moment, near[doc.id])
+                    moment = near[doc.id]
+                    doc.day = grouping.day_number(moment)
                 new_id, salt = make_id("story:" + doc.id), 1
                 while not free(new_id):
                     new_id, salt = make_id("story:" + doc.id, salt), salt + 1
-                story_id, found[doc.id] = self._place(doc, moment, moves, near.get(doc.id, moment), new_id=new_id)
+                story_id, found[doc.id] = self._place(doc, moment, moves, moment, new_id=new_id)
                 doc.story = story_id
                 self._assign(doc.id, story_id)
                 self._groups.add(grouping.month_of(moment), doc)
                 moves.touched.add(story_id)
-                placed.append((doc, moment, near.get(doc.id, moment)))
+                placed.append((doc, moment, moment))
             found.update(self._look_again(placed[:-1], moves))
+            found.update(self._split_mixed(moves, lambda i: found.get(i)
+                                           or self._details.raw().get(i, {}).get("group")))
+            self._refile(refiled)
             # Each story now takes an id its articles had: an earlier story's id goes to the
             # story holding most of its articles (those from before this refresh counting
             # most), so the stories you saw before it keep their ids; an earlier story
             # whose id goes nowhere was merged into that story.
             stories = ({self._pending_story[i] for i in before} | set(moves.moved.values())
-                       | {story_id for story_id in before.values() if self._members(story_id)})
+                       | {story_id for story_id in {*before.values(), *moves.touched} if self._members(story_id)})
             now_in = {i: story_id for story_id in stories for i in self._members(story_id)}
             was_in = {i: before.get(i) or articles[i]["story"] for i in now_in}
             heavy = len(now_in) + 1
@@ -1073,6 +1131,10 @@ class Store:
             for old_id, story_id in heir.items():
                 if old_id in listed and not self._members(old_id):
                     moves.merged.setdefault(renamed[story_id], []).append(old_id)
+            moves.split = {}  # (an article from before this refresh left a story that lives on)
+            for article_id, old_id in was_in.items():
+                if article_id not in before and old_id != self._story_of(article_id) and self._members(old_id):
+                    moves.split.setdefault(self._story_of(article_id), set()).add(old_id)
             mentioned = (set(was_in.values()) | set(renamed) | set(renamed.values()) | moves.touched | moves.gone)
             moves.touched, moves.gone = set(), set()
             for story_id in mentioned:  # (a story merged away, or renamed away, is gone)
@@ -1082,9 +1144,30 @@ class Store:
             self._details.put_many(self._merged_reasons(
                 moves, {i: {**details.get(i, {}), "group": group} for i, group in found.items()}, now))
             changed = {i: self._story_of(i) for i in now_in if self._story_of(i) != articles[i]["story"]}
-            self._put_articles({i: {**articles[i], "story": s} for i, s in changed.items()})
+            hot_docs = {i: {**articles[i], "story": s} for i, s in changed.items()}
+            for article_id, (_, after) in refiled.items():
+                hot_docs[article_id] = {**hot_docs.get(article_id, articles[article_id]), "near": after}
+            self._put_articles(hot_docs)
             self._save_stories(moves)
             return len(changed)
+
+    def _refile(self, refiled: Mapping[str, tuple[str, str]]) -> None:
+        """Move the features of undated articles dated anew ({id: (old date, new date)})
+        to the month of the new date (the index already holds them there)."""
+        taken: dict[str, list[str]] = {}
+        put: dict[str, dict[str, dict]] = {}
+        for article_id, (before, after) in refiled.items():
+            table = self._month_db(grouping.month_of(before)).table("articles")
+            stored = table.raw().get(article_id)
+            if stored is None:
+                continue
+            taken.setdefault(grouping.month_of(before), []).append(article_id)
+            put.setdefault(grouping.month_of(after), {})[article_id] = {**stored, "d": after}
+        for month, docs in put.items():
+            self._month_db(month).table("articles").put_many(docs)
+        for month, ids in taken.items():
+            self._month_db(month).table("articles").remove_keys(
+                [i for i in ids if grouping.month_of(refiled[i][1]) != month])
 
     def _merged_reasons(self, moves: _Moves, detail_docs: dict[str, dict], now: str) -> dict[str, dict]:
         """``detail_docs``, plus the new reason of each article that had started a story
@@ -1092,7 +1175,8 @@ class Store:
         details = self._details.raw()
         for article_id, via in moves.via.items():
             more = detail_docs.get(article_id) or details.get(article_id)
-            if via and more is not None and (more.get("group") or {}).get("by") == "new":
+            if (via and more is not None and (more.get("group") or {}).get("by") == "new"
+                    and self._story_of(via) == self._story_of(article_id)):  # (not split apart again since)
                 detail_docs[article_id] = {**more, "group": {"by": "merged", "with": via, "at": now}}
         return detail_docs
 
@@ -1120,6 +1204,58 @@ class Store:
             if match is not None and self._merge(match.story, own, moves, via=doc.id) != own:
                 found[doc.id] = {"by": "auto", "score": round(match.score, 3), "with": match.best,
                                  "shared": match.shared}
+        return found
+
+    def _free_story(self, moves: _Moves) -> Callable[[str], bool]:
+        """Whether a story id may be given to a new story: no article is in it, and it was
+        not merged away (an id listed as merged never comes back)."""
+        retired = {m for doc in self._stories.raw().values() for m in doc.get("merged", ())}
+        return lambda story_id: not self._members(story_id) and story_id not in moves.gone and story_id not in retired
+
+    def _split_mixed(self, moves: _Moves, reason_of: Callable[[str], dict | None]) -> dict[str, dict]:
+        """Split the stories this write touched that hold two events (see
+        :meth:`grouping.GroupIndex.events_in`): the part with most of its articles (the
+        first article's, on a tie) keeps its id. Stories holding the seeds or your
+        corrections are kept whole. Returns the new reasons of the articles whose reason named an article now in the
+        other part (``reason_of``: an article's reason so far)."""
+        curated, apart = self._corrections(moves)
+        articles = self._articles.raw()
+        free = self._free_story(moves)
+        found: dict[str, dict] = {}
+        for story_id in sorted(moves.touched - moves.gone - curated - apart):
+            ids = self._members(story_id)
+            if not 4 <= len(ids) <= grouping.SPLIT_MOST:
+                continue
+            for month in {grouping.month_of(filed_at(articles[i])) for i in ids if i in articles}:
+                self._groups.month(month)
+            docs = sorted(self._groups.members(story_id), key=lambda d: (d.day, d.id))
+            if len(docs) != len(ids):  # (not every member at hand: left as it is)
+                continue
+            parts = sorted(self._groups.events_in(docs), key=len, reverse=True)
+            for part in parts[1:]:
+                # A story merged into this one by this write, whose articles are most of this
+                # part's, takes its id back (the merge is undone); else a new id.
+                was = Counter(articles[d.id]["story"] for d in part if d.id in articles)
+                back = next((old for old, _ in was.most_common(1) if old in moves.merged.get(story_id, ())), None)
+                new_id = back or next((n for n in (make_id("story:" + d.id) for d in part) if free(n)), None)
+                salt = 1
+                while new_id is None or not (new_id == back or free(new_id)):
+                    new_id, salt = make_id("story:" + part[0].id, salt), salt + 1
+                for doc in part:
+                    self._assign(doc.id, new_id)
+                    moves.moved[doc.id] = new_id
+                self._groups.move([d.id for d in part], new_id)
+                moves.touched.add(new_id)
+                if back:
+                    moves.merged[story_id].remove(back)
+                    moves.gone.discard(back)
+                else:
+                    moves.split.setdefault(new_id, set()).add(story_id)
+            for part in parts if len(parts) > 1 else ():
+                here = {d.id for d in part}
+                for doc in part:
+                    if (reason_of(doc.id) or {}).get("with", doc.id) not in here:
+                        found[doc.id] = {"by": "new"} if doc is part[0] else self._groups.why_in(doc, part)
         return found
 
     def _merge(self, one: str, other: str, moves: _Moves, via: str = "") -> str:
@@ -1178,7 +1314,7 @@ class Store:
         docs = {}
         for story_id in moves.touched - moves.gone:
             doc = dict(stories.get(story_id, {}))
-            for month in {grouping.month_of(articles[i]["date"]) for i in self._members(story_id) if i in articles}:
+            for month in {grouping.month_of(filed_at(articles[i])) for i in self._members(story_id) if i in articles}:
                 self._groups.month(month)  # (every member is described, in whichever month)
             members = self._groups.members(story_id)
             if members:
@@ -1189,6 +1325,8 @@ class Store:
                     doc["lead_kept"] = True
                 if lead:
                     doc["lead"] = lead
+            if moves.split.get(story_id):
+                doc["split_from"] = sorted(set(doc.get("split_from", [])) | moves.split[story_id])
             merged = moves.merged.get(story_id)
             if merged:
                 doc["merged"] = sorted(set(doc.get("merged", [])) | set(merged)
@@ -1271,9 +1409,9 @@ class Store:
                 hot = articles[article_id]
                 versions = self.versions(article_id)
                 latest = versions[-1] if versions else {"title": hot["title"], "text": ""}
-                doc = {**grouping.features(latest["title"], latest["text"]), "d": hot["date"], "u": hot["dated"]}
+                doc = {**grouping.features(latest["title"], latest["text"]), "d": filed_at(hot), "u": hot["dated"]}
                 stored[article_id] = doc
-                fresh.setdefault(grouping.month_of(hot["date"]), {})[article_id] = doc
+                fresh.setdefault(grouping.month_of(filed_at(hot)), {})[article_id] = doc
                 if progress and n % 200 == 0:
                     progress("features", n, len(missing))
             # Where an article's date moved to another month, its old entry goes.
@@ -1284,14 +1422,25 @@ class Store:
                 table.remove_keys(stale)
             for month, docs in fresh.items():
                 self._month_db(month).table("articles").put_many(docs)
+            dates: dict[str, str] = {}
             found, why = grouping.cluster(
                 stored.items(), pins, new_story=lambda i: make_id("story:" + i),
                 progress=(lambda n: progress("grouping", n, len(stored))) if progress else None, fixed=fixed,
+                dates=dates,
             )
+            # An undated article is filed where the regroup placed it: where its words date it
+            # (and its index entry says so, whatever a stopped write left).
+            refiled = {i: (stored[i]["d"], when) for i, when in dates.items() if when != stored[i]["d"]}
+            self._refile(refiled)
+            for article_id, (_, when) in refiled.items():
+                stored[article_id] = {**stored[article_id], "d": when}
+            near = {i: when for i, when in dates.items() if filed_at(articles[i]) != when}
             renamed = _keep_story_ids(found, {i: d["story"] for i, d in articles.items()}, set(pins.values()),
                                       _moved_into(live))
             hot_docs = {i: {**d, "story": renamed[found[i]]} for i, d in articles.items()
-                        if d["story"] != renamed[found[i]]}
+                        if d["story"] != renamed[found[i]] or i in near}
+            for article_id, when in near.items():
+                hot_docs[article_id]["near"] = when
             details = self._details.raw()
             detail_docs = {}
             for article_id, reason in why.items():
@@ -1306,10 +1455,19 @@ class Store:
                 story_id = renamed[sid]
                 members.setdefault(story_id, []).append(grouping.make_doc(article_id, stored[article_id], story_id))
             old = self._stories.raw()
+            came_from: dict[str, set[str]] = {}  # (articles that left a story that lives on)
+            for article_id, hot in articles.items():
+                story_id = renamed[found[article_id]]
+                if hot["story"] != story_id and hot["story"] in members:
+                    came_from.setdefault(story_id, set()).add(hot["story"])
             docs = {}
             for story_id, docs_of in members.items():
                 kept = old.get(story_id, {})
-                doc = {k: v for k, v in kept.items() if k in ("merged", "topic", "topic_by", "lead_kept")}
+                doc = {k: v for k, v in kept.items() if k in ("merged", "split_from", "topic", "topic_by", "lead_kept")}
+                if came_from.get(story_id):
+                    doc["split_from"] = sorted(set(doc.get("split_from", [])) | came_from[story_id])
+                if any(m in members for m in doc.get("merged", ())):  # (a story merged away, whole again)
+                    doc["merged"] = [m for m in doc["merged"] if m not in members]
                 doc.update(_describe(docs_of))
                 if kept.get("lead_kept") and kept.get("lead") in {d.id for d in docs_of}:
                     doc["lead"] = kept["lead"]
@@ -1318,7 +1476,7 @@ class Store:
             if progress:
                 progress("topics", 0, len(docs))
             self._link_topics(list(docs))
-            self.index.table("grouping").remove_keys(["unsettled"])  # (all placed together now)
+            self.index.table("grouping").remove_keys(["unsettled", "pending"])  # (all placed together now)
             self.index.table("grouping").put_many({"state": {"features": grouping.FEATURES_VERSION,
                                                              "regrouped": utc_now()}})
             topics = len({d.get("topic") for d in self._stories.raw().values() if d.get("topic")})
@@ -1365,7 +1523,7 @@ class Store:
             hot = articles.get(article_id)
             if hot is None:
                 continue
-            doc = self._month_db(grouping.month_of(hot["date"])).table("articles").raw().get(article_id)
+            doc = self._month_db(grouping.month_of(filed_at(hot))).table("articles").raw().get(article_id)
             if doc is not None:
                 out[article_id] = doc
         return out
@@ -1379,13 +1537,14 @@ class Store:
         return dict(self._details.raw().get(article_id, {}).get("group") or {})
 
     def story_info(self, story_id: str) -> dict[str, Any]:
-        """A story's key terms, topic and what was merged into it."""
+        """A story's key terms, topic, what was merged into it and what it was split from."""
         doc = self._stories.raw().get(story_id, {})
         topic = doc.get("topic")
         return {
             "terms": list(doc.get("terms", [])),
             "topic": {"id": topic, "title": self._topics.raw().get(topic, {}).get("title", "")} if topic else None,
             "merged": list(doc.get("merged", [])),
+            "split_from": list(doc.get("split_from", [])),
         }
 
 
