@@ -1026,8 +1026,11 @@ class Store:
     def _unsettled_by_process(self) -> dict[str, dict]:
         """{process (see _this_process): {"ids": its unsettled articles, "at": its last write}}."""
         table = self.index.table("grouping").raw()
-        older = {key: {"ids": list(ids), "at": ""} for key, ids in table.get("unsettled", {}).items()}
-        return {**older, **table.get("pending", {})}
+        found = {key: dict(entry) for key, entry in table.get("pending", {}).items()}
+        for key, ids in table.get("unsettled", {}).items():  # (an older version's, maybe running beside)
+            entry = found.setdefault(key, {"ids": [], "at": ""})
+            entry["ids"] = entry["ids"] + [i for i in ids if i not in entry["ids"]]
+        return found
 
     def _put_unsettled(self, by_process: dict[str, dict]) -> None:
         """(Under "pending": a version before process keys reads "unsettled", {pid: [ids]},
@@ -1065,12 +1068,17 @@ class Store:
             if done:
                 self._put_unsettled({key: entry for key, entry in leftover.items() if key not in done})
             docs: dict[str, tuple[grouping.Doc, str]] = {}
+            refound: dict[str, str] = {}  # undated articles whose features were not where their entry says
             for article_id in itertools.chain(article_ids, *(leftover[key]["ids"] for key in done)):
                 hot = articles.get(article_id)
                 if hot is not None and article_id not in live:
                     doc = self._groups.month(grouping.month_of(filed_at(hot))).docs.get(article_id)
+                    moment = filed_at(hot)
+                    if doc is None and not hot["dated"]:  # (a write stopped after moving its features)
+                        doc, moment = self._refound(article_id) or (None, moment)
+                        refound[article_id] = moment
                     if doc is not None:
-                        docs[article_id] = (doc, filed_at(hot))
+                        docs[article_id] = (doc, moment)
             if not docs:
                 return 0
             before = {article_id: doc.story for article_id, (doc, _) in docs.items()}
@@ -1145,11 +1153,22 @@ class Store:
                 moves, {i: {**details.get(i, {}), "group": group} for i, group in found.items()}, now))
             changed = {i: self._story_of(i) for i in now_in if self._story_of(i) != articles[i]["story"]}
             hot_docs = {i: {**articles[i], "story": s} for i, s in changed.items()}
-            for article_id, (_, after) in refiled.items():
-                hot_docs[article_id] = {**hot_docs.get(article_id, articles[article_id]), "near": after}
+            for article_id, after in {**refound, **{i: after for i, (_, after) in refiled.items()}}.items():
+                if article_id in docs:
+                    hot_docs[article_id] = {**hot_docs.get(article_id, articles[article_id]), "near": after}
             self._put_articles(hot_docs)
             self._save_stories(moves)
             return len(changed)
+
+    def _refound(self, article_id: str) -> tuple[grouping.Doc, str] | None:
+        """An undated article's features found in whichever month holds them, and their date
+        (a write that moved them stopped before its index entry said where)."""
+        for month in self._months():
+            stored = self._peek_month(month).get(article_id)
+            if stored is not None:
+                doc = self._groups.month(month).docs.get(article_id)
+                return (doc, stored["d"]) if doc is not None else None
+        return None
 
     def _refile(self, refiled: Mapping[str, tuple[str, str]]) -> None:
         """Move the features of undated articles dated anew ({id: (old date, new date)})
@@ -1231,7 +1250,11 @@ class Store:
             docs = sorted(self._groups.members(story_id), key=lambda d: (d.day, d.id))
             if len(docs) != len(ids):  # (not every member at hand: left as it is)
                 continue
-            parts = sorted(self._groups.events_in(docs), key=len, reverse=True)
+            # The part holding most of the story's articles from before this write keeps its id
+            # (then the larger part; then the one with the first article).
+            older = {i for i in ids if i in articles and articles[i]["story"] == story_id}
+            parts = sorted(self._groups.events_in(docs), key=lambda p: (sum(d.id in older for d in p), len(p)),
+                           reverse=True)
             for part in parts[1:]:
                 # A story merged into this one by this write, whose articles are most of this
                 # part's, takes its id back (the merge is undone); else a new id.
@@ -1246,10 +1269,15 @@ class Store:
                     moves.moved[doc.id] = new_id
                 self._groups.move([d.id for d in part], new_id)
                 moves.touched.add(new_id)
-                if back:
+                if back:  # (with the stories merged into it before, whose articles went with it)
                     moves.merged[story_id].remove(back)
                     moves.gone.discard(back)
-                else:
+                    left = set(ids) - {d.id for d in part}
+                    for other in [m for m in moves.merged[story_id] if m in was]:
+                        if not any(articles.get(i, {}).get("story") == other for i in left):
+                            moves.merged[story_id].remove(other)
+                            moves.merged.setdefault(back, []).append(other)
+                elif any(d.id in older for d in part):  # (a part of this write's articles alone is new)
                     moves.split.setdefault(new_id, set()).add(story_id)
             for part in parts if len(parts) > 1 else ():
                 here = {d.id for d in part}
@@ -1455,17 +1483,22 @@ class Store:
                 story_id = renamed[sid]
                 members.setdefault(story_id, []).append(grouping.make_doc(article_id, stored[article_id], story_id))
             old = self._stories.raw()
-            came_from: dict[str, set[str]] = {}  # (articles that left a story that lives on)
-            for article_id, hot in articles.items():
-                story_id = renamed[found[article_id]]
-                if hot["story"] != story_id and hot["story"] in members:
-                    came_from.setdefault(story_id, set()).add(hot["story"])
+            # A story split from another: two or more of its articles left one that lives on
+            # (as the check splits; a lone article that moved is not a split).
+            left = Counter((renamed[found[i]], hot["story"]) for i, hot in articles.items()
+                           if hot["story"] != renamed[found[i]] and hot["story"] in members)
+            came_from: dict[str, set[str]] = {}
+            for (story_id, old_id), count in left.items():
+                if count >= 2:
+                    came_from.setdefault(story_id, set()).add(old_id)
             docs = {}
             for story_id, docs_of in members.items():
                 kept = old.get(story_id, {})
                 doc = {k: v for k, v in kept.items() if k in ("merged", "split_from", "topic", "topic_by", "lead_kept")}
-                if came_from.get(story_id):
-                    doc["split_from"] = sorted(set(doc.get("split_from", [])) | came_from[story_id])
+                split_from = sorted(i for i in set(doc.pop("split_from", [])) | came_from.get(story_id, set())
+                                    if i in members and i != story_id)  # (those that live on)
+                if split_from:
+                    doc["split_from"] = split_from
                 if any(m in members for m in doc.get("merged", ())):  # (a story merged away, whole again)
                     doc["merged"] = [m for m in doc["merged"] if m not in members]
                 doc.update(_describe(docs_of))
