@@ -1233,10 +1233,9 @@ class Store:
 
     def _split_mixed(self, moves: _Moves, reason_of: Callable[[str], dict | None]) -> dict[str, dict]:
         """Split the stories this write touched that hold two events (see
-        :meth:`grouping.GroupIndex.events_in`): the part with most of its articles (the
-        first article's, on a tie) keeps its id. Stories holding the seeds or your
-        corrections are kept whole. Returns the new reasons of the articles whose reason named an article now in the
-        other part (``reason_of``: an article's reason so far)."""
+        :meth:`grouping.GroupIndex.events_in`). Stories holding the seeds or your
+        corrections are kept whole. Returns the new reasons of the articles whose reason
+        named an article now in the other part (``reason_of``: an article's reason so far)."""
         curated, apart = self._corrections(moves)
         articles = self._articles.raw()
         free = self._free_story(moves)
