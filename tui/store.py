@@ -284,7 +284,7 @@ def _spellings(stories: list[dict]) -> dict[str, str]:
 
 def _settled_ids(now_in: dict[str, str], was_in: dict[str, str], weight: Mapping[str, int], pinned: set[str],
                  moved_into: set[str], free: Callable[[str], bool]) -> tuple[dict[str, str], dict[str, str]]:
-    """After a settling: the id each story takes, and each earlier id's heir (the story
+    """After a settling or a regroup: the id each story takes, and each earlier id's heir (the story
     now holding most of its articles, by ``weight``). A story holding an article someone
     put there keeps its id; a story most of whose articles were in one someone moved an
     article into goes back to it; otherwise an earlier id goes to its heir only, the
@@ -319,42 +319,6 @@ def _settled_ids(now_in: dict[str, str], was_in: dict[str, str], weight: Mapping
         renamed[new] = story_id
         used.add(story_id)
     return renamed, heir
-
-
-def _keep_story_ids(found: dict[str, str], before: dict[str, str], pinned: set[str],
-                    moved_into: set[str] = frozenset()) -> dict[str, str]:
-    """Map each new story to the old id most of its articles had, each old id used once;
-    but a story someone moved an article into (``moved_into``) takes back every new
-    story most of whose articles were in it."""
-    overlap: dict[tuple[str, str], int] = {}
-    for article_id, new in found.items():
-        old = before.get(article_id)
-        if old is not None:
-            overlap[(new, old)] = overlap.get((new, old), 0) + 1
-    renamed: dict[str, str] = {}
-    used: set[str] = set()
-    for new in set(found.values()):
-        if new in pinned:  # a story someone put articles in keeps its id
-            renamed[new] = new
-            used.add(new)
-    # Someone put an article with those articles: however differently it is worded,
-    # it stays with them.
-    top: dict[str, tuple[int, str]] = {}
-    for (new, old), count in overlap.items():
-        if new not in renamed and (count, old) > top.get(new, (0, "")):
-            top[new] = (count, old)
-    for new, (_count, old) in top.items():
-        if old in moved_into and old in used:
-            renamed[new] = old
-    for (new, old), _count in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
-        if new not in renamed and old not in used:
-            renamed[new] = old
-            used.add(old)
-    for new in set(found.values()):
-        if new not in renamed:
-            renamed[new] = new if new not in used else make_id("story:" + new)
-            used.add(renamed[new])
-    return renamed
 
 
 def _latest(docs: list[dict[str, Any]]) -> str:
@@ -1076,7 +1040,8 @@ class Store:
                     moment = filed_at(hot)
                     if doc is None and not hot["dated"]:  # (a write stopped after moving its features)
                         doc, moment = self._refound(article_id) or (None, moment)
-                        refound[article_id] = moment
+                        if doc is not None:
+                            refound[article_id] = moment
                     if doc is not None:
                         docs[article_id] = (doc, moment)
             if not docs:
@@ -1094,7 +1059,6 @@ class Store:
             near: dict[str, str] = {}
             listed = self._stories.raw()
             free = self._free_story(moves)
-
             refiled: dict[str, tuple[str, str]] = {}  # undated articles dated anew: {id: (from, to)}
             for doc, moment in dated + undated:
                 if doc is (undated[0][0] if undated else None):
@@ -1147,15 +1111,13 @@ class Store:
             moves.touched, moves.gone = set(), set()
             for story_id in mentioned:  # (a story merged away, or renamed away, is gone)
                 (moves.touched if self._members(story_id) else moves.gone).add(story_id)
-            now = utc_now()
             details = self._details.raw()
             self._details.put_many(self._merged_reasons(
                 moves, {i: {**details.get(i, {}), "group": group} for i, group in found.items()}, now))
             changed = {i: self._story_of(i) for i in now_in if self._story_of(i) != articles[i]["story"]}
             hot_docs = {i: {**articles[i], "story": s} for i, s in changed.items()}
             for article_id, after in {**refound, **{i: after for i, (_, after) in refiled.items()}}.items():
-                if article_id in docs:
-                    hot_docs[article_id] = {**hot_docs.get(article_id, articles[article_id]), "near": after}
+                hot_docs[article_id] = {**hot_docs.get(article_id, articles[article_id]), "near": after}
             self._put_articles(hot_docs)
             self._save_stories(moves)
             return len(changed)
@@ -1462,8 +1424,10 @@ class Store:
             for article_id, (_, when) in refiled.items():
                 stored[article_id] = {**stored[article_id], "d": when}
             near = {i: when for i, when in dates.items() if filed_at(articles[i]) != when}
-            renamed = _keep_story_ids(found, {i: d["story"] for i, d in articles.items()}, set(pins.values()),
-                                      _moved_into(live))
+            # Each story takes the id most of its articles had (see _settled_ids, as after a refresh).
+            retired = {m for doc in self._stories.raw().values() for m in doc.get("merged", ())}
+            renamed, _ = _settled_ids(found, {i: d["story"] for i, d in articles.items()}, dict.fromkeys(found, 1),
+                                      set(pins.values()), _moved_into(live), lambda s: s not in retired)
             hot_docs = {i: {**d, "story": renamed[found[i]]} for i, d in articles.items()
                         if d["story"] != renamed[found[i]] or i in near}
             for article_id, when in near.items():
